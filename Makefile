@@ -1,0 +1,42 @@
+# duban — `make run` sets up and starts the embedded runtime; `make test` is what CI runs.
+PYTHON_BIN ?= $(shell command -v python3.11 || echo python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest install migrate seed bench faults clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(VENV)/bin/duban db upgrade
+
+seed: migrate
+	$(VENV)/bin/duban departments load
+
+run: seed
+	$(VENV)/bin/duban run
+
+lint: install
+	$(VENV)/bin/ruff check duban tests
+	$(VENV)/bin/ruff format --check duban tests
+
+typecheck: install
+	$(VENV)/bin/mypy duban tests
+
+pytest: install
+	$(VENV)/bin/pytest -q
+
+test: lint typecheck pytest
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

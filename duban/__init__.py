@@ -1,0 +1,1 @@
+"""duban 督办: policy documents become supervised tasks."""

@@ -1,0 +1,44 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from duban import __doc__ as package_doc
+from duban.api.middleware import RequestGuard
+from duban.api.problems import install_problem_handlers
+from duban.api.routers import departments, system
+from duban.core.config import get_settings
+
+DESCRIPTION = """督办（duban）：把规划文件变成可追责的任务——牵头单位、配合单位、完成时限、
+签收、进展、办结审核与督办升级。
+
+duban turns policy documents into accountable tasks. Every error is RFC 9457
+`application/problem+json` with a Chinese and an English message and a stable `code`."""
+
+
+def create_app() -> FastAPI:
+    """Build the API and pages app."""
+    settings = get_settings()
+    app = FastAPI(
+        title="督办 duban",
+        version="1.0.0",
+        description=DESCRIPTION,
+        summary=package_doc,
+        openapi_tags=[
+            {"name": "system", "description": "健康检查与指标 / health and metrics"},
+            {"name": "auth", "description": "登录与身份 / sign-in and identity"},
+            {"name": "departments", "description": "部门名录 / the department registry"},
+        ],
+    )
+    install_problem_handlers(app)
+    app.include_router(system.router)
+    app.include_router(departments.router)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
+    return app

@@ -1,0 +1,117 @@
+"""The `duban` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from duban.api import runtime
+from duban.core.config import get_settings
+from duban.core.db import session_scope
+from duban.core.errors import DubanError
+from duban.tasks.enums import Role
+
+app = typer.Typer(
+    help="督办 duban：规划文件变成可追责的任务 / policy documents become supervised tasks",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+departments_app = typer.Typer(help="部门名录 / department registry", no_args_is_help=True)
+users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
+tokens_app = typer.Typer(help="API 令牌 / API tokens", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(departments_app, name="departments")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(error: DubanError) -> None:
+    err_console.print(f"[red]错误 / error[/red] ({error.code}): {error.message_zh} / {error.message_en}")
+    raise typer.Exit(code=2)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply the migrations up to REVISION (default head)."""
+    from duban import migrations
+
+    migrations.upgrade(get_settings().database_url, revision)
+    console.print(f"数据库已升级到 {revision} / database upgraded to {revision}")
+
+
+@departments_app.command("load")
+def departments_load(
+    file: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False)] = None,
+) -> None:
+    """Load the department registry (the bundled one, or FILE in the same YAML format); idempotent."""
+    from duban.tasks.departments import load_departments, load_departments_file
+
+    try:
+        with session_scope() as session:
+            result = load_departments_file(session, file) if file else load_departments(session)
+    except DubanError as error:
+        _fail(error)
+        return
+    console.print(
+        f"部门名录：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged} / "
+        f"departments: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+    )
+
+
+@users_app.command("create")
+def users_create(
+    name: str,
+    role: Annotated[Role, typer.Option(help="office | department | admin")],
+    department: Annotated[str | None, typer.Option(help="单位代码 / department code")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
+    display_name: str = "",
+) -> None:
+    """Create a user (the password is read from standard input with --password-stdin)."""
+    from duban.api.users import create_user
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        with session_scope() as session:
+            user = create_user(session, name, role, password, department, display_name)
+            console.print(f"已创建用户 {user.username}（{user.role.value}）/ user {user.username} created")
+    except DubanError as error:
+        _fail(error)
+
+
+@tokens_app.command("create")
+def tokens_create(name: str, label: Annotated[str, typer.Option(help="令牌用途")] = "OA") -> None:
+    """Create a long-lived API token for user NAME and print it once."""
+    from duban.api.users import create_api_token
+
+    try:
+        with session_scope() as session:
+            issued = create_api_token(session, name, label)
+    except DubanError as error:
+        _fail(error)
+        return
+    err_console.print("请妥善保存，此令牌只显示一次 / store it now, it is shown only once")
+    typer.echo(issued.token)
+
+
+@app.command("run")
+def run(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    worker: Annotated[bool, typer.Option(help="同时启动 Celery worker 与 beat")] = True,
+) -> None:
+    """Start the API and pages, a Celery worker and beat on the configured runtime."""
+    settings = get_settings()
+    runtime.serve(host or settings.host, port or settings.port, with_worker=worker)
+
+
+def main() -> None:
+    """Entry point of the `duban` console script."""
+    app()

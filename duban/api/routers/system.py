@@ -1,0 +1,91 @@
+"""Health, metrics and the identity endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.security import OAuth2PasswordRequestForm
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from duban.api.auth import CurrentUser
+from duban.api.deps import SessionDep
+from duban.api.problems import PROBLEM_RESPONSES, problem_response
+from duban.api.security import create_access_token
+from duban.api.users import authenticate, public_user
+from duban.core.config import get_settings
+from duban.notifications.celery_app import broker_reachable
+from duban.tasks.models import UserPublic
+
+router = APIRouter()
+
+
+class Health(BaseModel):
+    """What /healthz reports."""
+
+    status: str
+    database: str
+    broker: str
+
+
+class TokenResponse(BaseModel):
+    """An OAuth2 bearer token."""
+
+    access_token: str
+    token_type: str = "bearer"  # noqa: S105  (the OAuth2 scheme name)
+    expires_in: int
+
+
+@router.get("/healthz", response_model=Health, tags=["system"], responses={503: PROBLEM_RESPONSES[503]})
+def healthz(session: SessionDep) -> Any:
+    """Liveness and readiness: the database answers and the broker is reachable."""
+    checks = {"database": "ok", "broker": "ok"}
+    try:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    if not broker_reachable(timeout=2.0):
+        checks["broker"] = "error: unreachable"
+    if all(value == "ok" for value in checks.values()):
+        return Health(status="ok", **checks)
+    return problem_response(
+        503,
+        f"依赖服务不可用 / Dependencies unavailable: {checks}",
+        "unhealthy",
+        database=checks["database"],
+        broker=checks["broker"],
+    )
+
+
+@router.get("/metrics", tags=["system"], response_class=Response)
+def metrics() -> Response:
+    """Prometheus metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.post(
+    "/api/v1/auth/token",
+    response_model=TokenResponse,
+    tags=["auth"],
+    responses={401: PROBLEM_RESPONSES[401], 422: PROBLEM_RESPONSES[422]},
+)
+def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Any:
+    """OAuth2 password flow: a short-lived bearer token."""
+    user = authenticate(session, form.username, form.password)
+    if user is None or user.id is None:
+        return problem_response(
+            401,
+            "用户名或密码错误 / Wrong username or password",
+            "invalid_credentials",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    minutes = get_settings().access_token_minutes
+    return TokenResponse(access_token=create_access_token(user.id), expires_in=minutes * 60)
+
+
+@router.get("/api/v1/me", response_model=UserPublic, tags=["auth"], responses={401: PROBLEM_RESPONSES[401]})
+def me(session: SessionDep, user: CurrentUser) -> UserPublic:
+    """The caller's identity, role and department."""
+    return public_user(session, user)

@@ -1,0 +1,5 @@
+"""Imports every table module so SQLModel.metadata is complete (for Alembic and tests)."""
+
+from duban.tasks import models as tasks_models
+
+__all__ = ["tasks_models"]

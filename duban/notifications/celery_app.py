@@ -1,0 +1,97 @@
+"""The Celery app: the same code on the embedded filesystem broker and on Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+from kombu.connection import Connection
+
+from duban.core.config import Settings, get_settings
+from duban.core.db import dispose_engine
+
+QUEUE_SWEEPS = "sweeps"
+QUEUE_DELIVERY = "delivery"
+
+
+def broker_options(settings: Settings) -> dict[str, Any]:
+    """Transport options; the filesystem broker needs its folders."""
+    if settings.broker_url.startswith("filesystem"):
+        folder = settings.broker_dir
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    return {"visibility_timeout": 3600}
+
+
+def result_backend(settings: Settings) -> str | None:
+    """Where task results go: configured, Redis next to a Redis broker, else a folder."""
+    if settings.result_backend:
+        return settings.result_backend
+    if settings.broker_url.startswith("redis"):
+        return settings.broker_url
+    folder = settings.var_dir / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"file://{folder}"
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    """A Celery app configured from settings."""
+    app = Celery("duban", include=["duban.notifications.jobs"])
+    configure(app, settings or get_settings())
+    return app
+
+
+def configure(app: Celery, settings: Settings) -> None:
+    """Point `app` at the broker and result backend that `settings` name."""
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_transport_options=broker_options(settings),
+        result_backend=result_backend(settings),
+        result_expires=3600,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        timezone="Asia/Shanghai",
+        enable_utc=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=QUEUE_DELIVERY,
+        task_routes={"duban.sweep*": {"queue": QUEUE_SWEEPS}},
+        broker_connection_retry_on_startup=True,
+        beat_schedule={},
+    )
+    # Forget connections and the result backend built for an earlier configuration.
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+celery_app = create_celery()
+
+
+@worker_process_init.connect
+def _fresh_engine_after_fork(**_: Any) -> None:
+    # A forked worker must not share the parent's pooled database connections.
+    dispose_engine()
+
+
+def broker_reachable(timeout: float = 2.0) -> bool:
+    """Whether the configured broker accepts a connection."""
+    settings = get_settings()
+    try:
+        with Connection(settings.broker_url, transport_options=broker_options(settings)) as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+            return True
+    except Exception:
+        return False

@@ -1,0 +1,30 @@
+"""Tables and API shapes of the tasks domain: departments, people, plans, measures, tasks, events."""
+
+from duban.tasks.models.departments import (
+    ApiToken,
+    Department,
+    DepartmentBase,
+    DepartmentPublic,
+    User,
+    UserPublic,
+)
+from duban.tasks.models.plans import Measure, MeasureKind, Plan, PlanStatus, Target
+from duban.tasks.models.tasks import Milestone, Task, TaskAssignment, TaskEvent
+
+__all__ = [
+    "ApiToken",
+    "Department",
+    "DepartmentBase",
+    "DepartmentPublic",
+    "Measure",
+    "MeasureKind",
+    "Milestone",
+    "Plan",
+    "PlanStatus",
+    "Target",
+    "Task",
+    "TaskAssignment",
+    "TaskEvent",
+    "User",
+    "UserPublic",
+]

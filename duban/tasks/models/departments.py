@@ -1,0 +1,79 @@
+"""Departments (the registry), their people and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from duban.core.types import enum_column_type
+from duban.tasks.enums import DepartmentKind, Role
+from duban.tasks.models.common import created_at_field, json_list_field, optional_time_field
+
+
+class DepartmentBase(SQLModel):
+    """Fields every department shape shares."""
+
+    code: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=128, unique=True)
+    kind: DepartmentKind = Field(sa_type=enum_column_type(DepartmentKind))
+    email: str | None = Field(default=None, max_length=254)
+    webhook: str | None = Field(default=None, max_length=512)
+
+
+class Department(DepartmentBase, table=True):
+    """A body that can lead or cooperate on tasks (自治区厅局, 盟市 governments …)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    aliases: list[str] = json_list_field()
+    webhook_secret: str | None = Field(default=None, max_length=256)
+    active: bool = Field(default=True)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class DepartmentPublic(DepartmentBase):
+    """A department as the API shows it."""
+
+    id: int
+    aliases: list[str]
+
+
+class User(SQLModel, table=True):
+    """A person who signs in: office staff, a department's clerk, or an administrator."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    display_name: str = Field(default="", max_length=128)
+    role: Role = Field(sa_type=enum_column_type(Role, 16))
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    password_hash: str | None = Field(default=None, max_length=256)
+    active: bool = Field(default=True)
+    created_at: datetime = created_at_field()
+
+
+class UserPublic(SQLModel):
+    """A user as the API shows it (never the hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    department_id: int | None
+    department_code: str | None = None
+    department_name: str | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    """A long-lived token for a department's OA system; only its hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=128)
+    prefix: str = Field(max_length=16)
+    token_hash: str = Field(max_length=128, unique=True)
+    created_at: datetime = created_at_field()
+    last_used_at: datetime | None = optional_time_field()
+    revoked_at: datetime | None = optional_time_field()

@@ -1,0 +1,157 @@
+"""Test set-up: an isolated var/ folder, Alembic once per backend, a rolled-back transaction per test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+_VAR = Path(tempfile.mkdtemp(prefix="duban-test-"))
+os.environ["DUBAN_VAR_DIR"] = str(_VAR)
+os.environ["DUBAN_ENV"] = "test"
+os.environ.pop("DUBAN_DATABASE_URL", None)
+os.environ.pop("DUBAN_BROKER_URL", None)
+os.environ.pop("DUBAN_NOW", None)
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from duban import migrations  # noqa: E402
+from duban.core import clock  # noqa: E402
+from duban.core.config import get_settings  # noqa: E402
+from duban.core.db import build_engine, set_session_factory  # noqa: E402
+
+pytest_plugins = ["tests.fixtures.services"]
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+POSTGRES_URL = os.environ.get("DUBAN_TEST_POSTGRES")
+REDIS_URL = os.environ.get("DUBAN_TEST_REDIS")
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse a CI run that is missing a service instead of skipping its tests."""
+    if IN_CI and not (POSTGRES_URL and REDIS_URL):
+        raise pytest.UsageError(
+            "CI 必须设置 DUBAN_TEST_POSTGRES 与 DUBAN_TEST_REDIS / CI needs both services"
+        )
+
+
+@pytest.fixture(scope="session")
+def var_dir() -> Path:
+    """The test session's var/ folder."""
+    return _VAR
+
+
+def _create_postgres_database(admin_url: str) -> str:
+    import psycopg
+
+    name = f"duban_test_{uuid.uuid4().hex[:10]}"
+    parsed = make_url(admin_url)
+    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(admin_url: str, url: str) -> None:
+    import psycopg
+
+    name = make_url(url).database
+    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_url_for(backend: str, tmp: Path) -> Iterator[str]:
+    """A fresh, migrated database of the given backend (a generator: cleanup after)."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / f'test-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        migrations.upgrade(url)
+        yield url
+        return
+    if not POSTGRES_URL:
+        pytest.skip("DUBAN_TEST_POSTGRES 未设置 / PostgreSQL tests need DUBAN_TEST_POSTGRES")
+    url = _create_postgres_database(POSTGRES_URL)
+    try:
+        migrations.upgrade(url)
+        yield url
+    finally:
+        _drop_postgres_database(POSTGRES_URL, url)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database per backend, once per test session."""
+    yield from database_url_for(request.param, tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The engine of the session's database."""
+    engine = build_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction rolled back after the test; every boundary shares it."""
+    connection = engine.connect()
+    transaction = connection.begin()
+
+    def factory() -> Session:
+        return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+
+    set_session_factory(factory)
+    db = factory()
+    try:
+        yield db
+    finally:
+        set_session_factory(None)
+        db.close()
+        if transaction.is_active:
+            transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[TestClient]:
+    """The app over the test transaction."""
+    from duban.api.app import create_app
+
+    with TestClient(create_app(), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def departments(session: Session) -> Session:
+    """The bundled department registry loaded into the test transaction."""
+    from duban.tasks.departments import load_departments
+
+    load_departments(session)
+    session.flush()
+    return session
+
+
+@pytest.fixture
+def clock_at() -> Iterator[Callable[[datetime | str | None], None]]:
+    """Stand the system on a moment: `clock_at("2025-10-09T09:00")` (Asia/Shanghai)."""
+    yield clock.set_now
+    clock.set_now(None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+    clock.set_now(None)

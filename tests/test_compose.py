@@ -1,0 +1,69 @@
+"""docker-compose.yml: every service is there, healthy-checked, and runs a command the project has."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import yaml
+from typer.main import get_command
+
+from duban.api.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _compose() -> dict[str, dict[str, object]]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services: dict[str, dict[str, object]] = data["services"]
+    return services
+
+
+def test_every_service_is_declared() -> None:
+    services = _compose()
+    assert {"postgres", "redis", "api", "worker", "beat", "mailpit", "flower"} <= set(services)
+    for name in ("postgres", "redis", "api", "worker", "mailpit"):
+        assert "healthcheck" in services[name], name
+
+
+def test_api_worker_and_beat_share_one_image() -> None:
+    services = _compose()
+    images = {services[name].get("image") for name in ("api", "worker", "beat", "flower")}
+    assert images == {"duban:latest"}
+
+
+def test_every_command_exists_in_the_project() -> None:
+    cli = get_command(app)
+    for name, service in _compose().items():
+        command = service.get("command")
+        if not isinstance(command, list) or name in ("redis",):
+            continue
+        if command[0] == "duban":
+            group = cli
+            for word in command[1:]:
+                if word.startswith("-"):
+                    break
+                commands = getattr(group, "commands", None)
+                if commands is None:
+                    break
+                assert word in commands, f"{name}: duban has no command {word}"
+                group = commands[word]
+            params = {
+                opt for p in group.params for opt in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])
+            }
+            for word in command[1:]:
+                if word.startswith("--"):
+                    assert word.split("=")[0] in params, f"{name}: {word} is not an option"
+        elif command[0] == "celery":
+            module, _, attribute = command[2].partition(":")
+            assert hasattr(importlib.import_module(module), attribute), name
+            assert command[3] in {"worker", "beat", "flower"}
+
+
+def test_env_example_names_only_known_settings() -> None:
+    from duban.core.config import Settings
+
+    fields = {name.upper() for name in Settings.model_fields}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.startswith("DUBAN_"):
+            assert line.split("=")[0].removeprefix("DUBAN_") in fields, line
