@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest install migrate seed bench faults clean
+.PHONY: run test lint typecheck pytest install migrate seed bench faults clean migration
 
 $(STAMP): pyproject.toml
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -19,6 +19,7 @@ migrate: install
 
 seed: migrate
 	$(VENV)/bin/duban departments load
+	$(VENV)/bin/duban plans import examples/plans/*.txt
 
 run: seed
 	$(VENV)/bin/duban run
@@ -40,3 +41,12 @@ bench: install
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+# New migration from the models: make migration m="what changed"
+migration: install
+	$(PY) -c "import sys; from alembic import command; from duban.migrations import alembic_config, upgrade; \
+	url='sqlite:///var/migration-scratch.sqlite3'; upgrade(url); \
+	command.revision(alembic_config(url), message=sys.argv[1], autogenerate=True)" "$(m)"
+	rm -f var/migration-scratch.sqlite3*
+	$(VENV)/bin/ruff check --fix -q duban/migrations
+	$(VENV)/bin/ruff format -q duban/migrations

@@ -1,5 +1,6 @@
 """Imports every table module so SQLModel.metadata is complete (for Alembic and tests)."""
 
 from duban.tasks import models as tasks_models
+from duban.workflow import models as workflow_models
 
-__all__ = ["tasks_models"]
+__all__ = ["tasks_models", "workflow_models"]

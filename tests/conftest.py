@@ -28,7 +28,7 @@ from duban.core import clock  # noqa: E402
 from duban.core.config import get_settings  # noqa: E402
 from duban.core.db import build_engine, set_session_factory  # noqa: E402
 
-pytest_plugins = ["tests.fixtures.services"]
+pytest_plugins = ["tests.fixtures.services", "tests.fixtures.tasks"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_URL = os.environ.get("DUBAN_TEST_POSTGRES")
@@ -155,3 +155,26 @@ def _fresh_settings() -> Iterator[None]:
     yield
     get_settings.cache_clear()
     clock.set_now(None)
+
+
+@pytest.fixture
+def auth_headers(departments: Session) -> Callable[..., dict[str, str]]:
+    """Bearer headers for a new user of a role (and department code): `auth_headers("office")`."""
+    from duban.api.security import create_access_token
+    from duban.api.users import create_user
+    from duban.tasks.enums import Role
+
+    users: dict[tuple[str, str | None], int] = {}
+
+    def headers(role: str, department: str | None = None) -> dict[str, str]:
+        key = (role, department)
+        if key not in users:
+            name = f"{role}-{department or 'x'}-{len(users)}"
+            user = create_user(departments, name, Role(role), None, department)
+            departments.flush()
+            assert user.id is not None
+            users[key] = user.id
+        # A fresh token each call: tests that move the clock must not carry an expired one.
+        return {"Authorization": f"Bearer {create_access_token(users[key])}"}
+
+    return headers

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 from duban import __doc__ as package_doc
 from duban.api.middleware import RequestGuard
 from duban.api.problems import install_problem_handlers
-from duban.api.routers import departments, system
+from duban.api.routers import departments, plans, system, tasks
 from duban.core.config import get_settings
 
 DESCRIPTION = """督办（duban）：把规划文件变成可追责的任务——牵头单位、配合单位、完成时限、
@@ -30,11 +30,15 @@ def create_app() -> FastAPI:
             {"name": "system", "description": "健康检查与指标 / health and metrics"},
             {"name": "auth", "description": "登录与身份 / sign-in and identity"},
             {"name": "departments", "description": "部门名录 / the department registry"},
+            {"name": "plans", "description": "规划导入与查阅 / plans: import and read"},
+            {"name": "tasks", "description": "任务、办理动作与审计记录 / tasks, actions and their audit log"},
         ],
     )
     install_problem_handlers(app)
     app.include_router(system.router)
     app.include_router(departments.router)
+    app.include_router(plans.router)
+    app.include_router(tasks.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

@@ -24,10 +24,12 @@ db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 departments_app = typer.Typer(help="部门名录 / department registry", no_args_is_help=True)
 users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
 tokens_app = typer.Typer(help="API 令牌 / API tokens", no_args_is_help=True)
+plans_app = typer.Typer(help="规划 / plans", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(plans_app, name="plans")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -99,6 +101,72 @@ def tokens_create(name: str, label: Annotated[str, typer.Option(help="令牌用�
         return
     err_console.print("请妥善保存，此令牌只显示一次 / store it now, it is shown only once")
     typer.echo(issued.token)
+
+
+@plans_app.command("parse")
+def plans_parse(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
+    output_format: Annotated[str, typer.Option("--format", help="json | text")] = "text",
+) -> None:
+    """Parse documents without a database and print what the parser read (one JSON object per document)."""
+    import json
+
+    from duban.tasks.parser import ParseError, parse_bytes, to_json_dict
+
+    failed = False
+    for file in files:
+        try:
+            parsed = parse_bytes(file.read_bytes(), file.name)
+        except ParseError as error:
+            where = f" (第 {error.line} 行 / line {error.line})" if error.line else ""
+            err_console.print(f"[red]{file}{where}[/red]: {error.message_zh} / {error.message_en}")
+            failed = True
+            continue
+        if output_format == "json":
+            typer.echo(json.dumps(to_json_dict(parsed), ensure_ascii=False))
+            continue
+        typer.echo(f"{parsed.title or file.name}（{parsed.script}）：{len(parsed.measures)} 条措施")
+        for measure in parsed.measures:
+            who = "、".join(measure.responsibility.lead) or "—"
+            deadline = measure.time.deadline_text or "—"
+            typer.echo(f"  {'/'.join(measure.path)}\t{measure.title[:40]}\t时限：{deadline}\t牵头：{who}")
+    if failed:
+        raise typer.Exit(code=2)
+
+
+@plans_app.command("import")
+def plans_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Import documents as plans with draft tasks (idempotent: an unchanged document is skipped)."""
+    from rich.progress import Progress
+
+    from duban.tasks.parser import ParseError, decode_bytes, parse
+    from duban.tasks.plans import import_plan
+
+    failed = False
+    with Progress(console=err_console, transient=False) as progress:
+        bar = progress.add_task("导入规划 / importing", total=len(files))
+        for file in files:
+            try:
+                text = decode_bytes(file.read_bytes(), file.name)
+                with session_scope() as session:
+                    result = import_plan(session, text, parse(text), file.name)
+            except (ParseError, DubanError) as error:
+                progress.console.print(f"[red]{file.name}[/red]: {error.message_zh} / {error.message_en}")
+                failed = True
+            else:
+                progress.console.print(
+                    f"{file.name}: {result.status}，第 {result.revision} 版，{result.measures} 条措施"
+                    + (
+                        f"（新增 {len(result.added)}，删除 {len(result.removed)}，"
+                        f"修改 {len(result.changed)}）"
+                        if result.status == "revised"
+                        else ""
+                    ),
+                    markup=False,
+                )
+            progress.advance(bar)
+    if failed:
+        raise typer.Exit(code=2)
 
 
 @app.command("run")

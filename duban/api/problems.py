@@ -42,6 +42,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "无权操作 / Forbidden"),
         (404, "未找到 / Not found"),
         (413, "请求过大 / Request too large"),
+        (415, "不支持的媒体类型 / Unsupported media type"),
         (409, "与当前状态冲突 / Conflict with the current state"),
         (412, "版本已过期 / Stale version"),
         (422, "内容不合规 / Unprocessable content"),
@@ -102,8 +103,18 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+# Codes shared by one error class but answered differently.
+CODE_STATUS: dict[str, int] = {
+    "unknown_action": 404,
+    "reason_required": 422,
+    "new_lead_required": 422,
+}
+
+
 def status_for(error: DubanError) -> int:
     """The HTTP status of a domain error."""
+    if error.code in CODE_STATUS:
+        return CODE_STATUS[error.code]
     for cls, status in ERROR_STATUS:
         if isinstance(error, cls):
             return status

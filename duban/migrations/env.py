@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
@@ -11,6 +12,7 @@ from sqlmodel.sql.sqltypes import AutoString
 import duban.models_registry  # noqa: F401  (every table registers itself on the metadata)
 from duban.core.config import get_settings
 from duban.core.db import build_engine
+from duban.core.types import UTCDateTime
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -49,8 +51,16 @@ def run_migrations_online() -> None:
 
 def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Render SQLModel's AutoString as a plain String so migrations need no sqlmodel import."""
-    if type_ == "type" and isinstance(obj, AutoString):
+    if type_ != "type":
+        return False
+    if isinstance(obj, AutoString):
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    if isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("import duban.core.types")
+        return "duban.core.types.UTCDateTime()"
+    if isinstance(obj, sa.JSON):
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
     return False
 
 

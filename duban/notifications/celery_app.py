@@ -19,12 +19,13 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     """Transport options; the filesystem broker needs its folders."""
     if settings.broker_url.startswith("filesystem"):
         folder = settings.broker_dir
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (folder / sub).mkdir(parents=True, exist_ok=True)
         return {
             "data_folder_in": str(folder / "queue"),
             "data_folder_out": str(folder / "queue"),
             "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
             "store_processed": False,
         }
     return {"visibility_timeout": 3600}

@@ -27,3 +27,15 @@ class ActionForbidden(WorkflowError):
     """The actor may never take this action on this task (403)."""
 
     code = "forbidden"
+
+
+class RecordNotAllowed(WorkflowError):
+    """A progress report, contribution or extension the task's state or its pending requests forbid (409)."""
+
+    code = "record_not_allowed"
+
+
+class RecordInvalid(WorkflowError):
+    """A record whose content cannot be accepted: unknown indicator, bad attachment, late extension (422)."""
+
+    code = "record_invalid"

@@ -79,3 +79,60 @@ def problem_in_two_languages(context: dict[str, Any], status: int) -> None:
     zh, _, en = response.json()["detail"].partition(" / ")
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh)
     assert en and en.isascii()
+
+
+@given("我以委员会办公室身份登录", target_fixture="office")
+def office_login(auth_headers: Any) -> dict[str, str]:
+    """Bearer headers of an office user."""
+    headers: dict[str, str] = auth_headers("office")
+    return headers
+
+
+@given("我已导入以下文件：")
+@when("我导入以下文件：")
+def import_document(
+    client: TestClient, office: dict[str, str], context: dict[str, Any], docstring: str
+) -> None:
+    document = docstring
+    context["document"] = document
+    context["response"] = client.post("/api/v1/plans", json={"text": document}, headers=office)
+
+
+@when("我再次导入同一份文件")
+def import_again(client: TestClient, office: dict[str, str], context: dict[str, Any]) -> None:
+    context["response"] = client.post("/api/v1/plans", json={"text": context["document"]}, headers=office)
+
+
+@when("我导入一个空文件")
+def import_empty(client: TestClient, office: dict[str, str], context: dict[str, Any]) -> None:
+    context["response"] = client.post(
+        "/api/v1/plans", files={"file": ("空.txt", b"", "text/plain")}, headers=office
+    )
+
+
+@then(parsers.parse('导入结果为 "{status}"'))
+def import_status(context: dict[str, Any], status: str) -> None:
+    assert context["response"].json()["status"] == status, context["response"].text
+
+
+@then(parsers.parse('规划 "{title}" 有 {measures:d} 条措施和 {tasks:d} 条拟办任务'))
+def plan_counts(client: TestClient, office: dict[str, str], title: str, measures: int, tasks: int) -> None:
+    plans = [p for p in client.get("/api/v1/plans", headers=office).json() if p["title"] == title]
+    assert len(plans) == 1
+    assert (plans[0]["measures"], plans[0]["tasks"]) == (measures, tasks)
+
+
+@then(parsers.parse('措施 "{path}" 的任务由 "{lead}" 牵头、"{cooperating}" 配合，时限为 "{deadline}"'))
+def task_assignment(context: dict[str, Any], path: str, lead: str, cooperating: str, deadline: str) -> None:
+    plan = context["response"].json()["plan"]
+    task = next(t for t in plan["task_list"] if "/".join(t["path"]) == path)
+    assert [d["name"] for d in task["lead"]] == [lead]
+    assert [d["name"] for d in task["cooperating"]] == [cooperating]
+    assert task["deadline"] == deadline
+
+
+@then(parsers.parse('新增的措施是 "{added}"，修改的措施是 "{changed}"'))
+def revision_diff(context: dict[str, Any], added: str, changed: str) -> None:
+    body = context["response"].json()
+    assert body["added"] == [added]
+    assert body["changed"] == [changed]

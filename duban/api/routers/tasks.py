@@ -1,0 +1,244 @@
+"""Tasks: listings, one task with its ETag and allowed actions, actions with If-Match and Idempotency-Key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from duban.api.auth import CurrentUser
+from duban.api.deps import SessionDep
+from duban.api.idempotency import (
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    claim,
+    remember,
+    request_hash,
+)
+from duban.api.problems import PROBLEM_RESPONSES, register_error_status
+from duban.tasks.enums import Role, TaskState
+from duban.tasks.models import User
+from duban.tasks.task_views import (
+    EventView,
+    TaskDetail,
+    TaskFilter,
+    TaskPage,
+    get_task,
+    list_tasks,
+    task_detail,
+    task_events,
+)
+from duban.workflow.errors import ActionForbidden
+from duban.workflow.machines import TASK_ACTIONS, Actor
+from duban.workflow.service import (
+    IssueRefused,
+    StaleVersion,
+    actions_for,
+    apply_action,
+    ensure_visible,
+    issue_plan,
+    load_header,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["tasks"])
+
+register_error_status(StaleVersion, 412)
+register_error_status(IssueRefused, 422)
+register_error_status(ActionForbidden, 403)
+register_error_status(IdempotencyKeyReused, 422)
+register_error_status(IdempotencyInFlight, 409)
+
+ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 409, 412, 422)
+}
+
+
+def actor_of(user: User) -> Actor:
+    """The workflow's view of a signed-in user."""
+    return Actor(role=user.role, department_id=user.department_id, user_id=user.id)
+
+
+def etag(version: int) -> str:
+    """The ETag of a task version."""
+    return f'"v{version}"'
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """The version named by an If-Match header (None for absent or `*`)."""
+    if value is None or value.strip() == "*":
+        return None
+    found = re.search(r'"?v?(\d+)"?', value.removeprefix("W/"))
+    if found is None:
+        raise StaleVersion(
+            'If-Match 必须是任务的 ETag，例如 "v3"', 'If-Match must be the task\'s ETag, such as "v3"'
+        )
+    return int(found.group(1))
+
+
+class ActionBody(BaseModel):
+    """What an action may carry."""
+
+    reason: str | None = Field(default=None, max_length=4000, examples=["材料不全，请补充监测数据"])
+    new_lead_id: int | None = Field(default=None, description="改派时的新牵头单位 / new lead for reassign")
+
+
+class ActionResult(BaseModel):
+    """An accepted action and the task as it now stands."""
+
+    action: str
+    from_state: TaskState
+    to_state: TaskState
+    event_id: int
+    task: TaskDetail
+
+
+class PlanIssueResult(BaseModel):
+    """The tasks a plan issue moved to assigned."""
+
+    plan_id: int
+    issued: int
+    task_ids: list[int]
+
+
+def _scope(user: User) -> int | None:
+    return user.department_id if user.role is Role.department else None
+
+
+@router.get("/tasks", response_model=TaskPage, responses={s: PROBLEM_RESPONSES[s] for s in (401, 422)})
+def get_tasks(
+    session: SessionDep,
+    user: CurrentUser,
+    state: Annotated[list[TaskState] | None, Query()] = None,
+    lead: Annotated[int | None, Query(description="牵头单位 id")] = None,
+    department: Annotated[int | None, Query(description="牵头或配合单位 id")] = None,
+    plan_id: int | None = None,
+    overdue: bool | None = None,
+    due_before: dt.date | None = None,
+    after_id: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> TaskPage:
+    """Tasks, filtered; a department sees only tasks it leads or cooperates on."""
+    flt = TaskFilter(tuple(state or ()), lead, department, plan_id, overdue, due_before, after_id, limit)
+    return list_tasks(session, flt, _scope(user))
+
+
+@router.get("/overdue", response_model=TaskPage, responses={s: PROBLEM_RESPONSES[s] for s in (401, 403)})
+def get_overdue(
+    session: SessionDep,
+    user: CurrentUser,
+    after_id: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> TaskPage:
+    """The office's review list: every open task past its deadline."""
+    if user.role not in (Role.office, Role.admin):
+        raise ActionForbidden("逾期清单仅供委员会办公室查看", "The overdue list is for the committee office")
+    return list_tasks(session, TaskFilter(overdue=True, after_id=after_id, limit=limit))
+
+
+@router.get(
+    "/tasks/{task_id}",
+    response_model=TaskDetail,
+    responses={s: PROBLEM_RESPONSES[s] for s in (401, 403, 404)},
+)
+def get_one_task(session: SessionDep, user: CurrentUser, task_id: int, response: Response) -> TaskDetail:
+    """One task with its version (also as ETag) and the actions the caller may take."""
+    actor = actor_of(user)
+    header = load_header(session, task_id)
+    if user.role is Role.department:
+        ensure_visible(actor, header)
+    response.headers["ETag"] = etag(header.version)
+    return task_detail(session, get_task(session, task_id), actions_for(actor, header))
+
+
+@router.get(
+    "/tasks/{task_id}/events",
+    response_model=list[EventView],
+    responses={s: PROBLEM_RESPONSES[s] for s in (401, 403, 404)},
+)
+def get_events(
+    session: SessionDep,
+    user: CurrentUser,
+    task_id: int,
+    after_id: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[EventView]:
+    """The task's audit log: who did what, when, from which state to which, and why."""
+    header = load_header(session, task_id)
+    if user.role is Role.department:
+        ensure_visible(actor_of(user), header)
+    return task_events(session, task_id, after_id, limit)
+
+
+@router.post(
+    "/tasks/{task_id}/actions/{action}",
+    response_model=ActionResult,
+    responses=ACTION_RESPONSES,
+)
+def post_action(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    task_id: int,
+    action: Annotated[str, Path(description="、".join(TASK_ACTIONS), examples=["accept"])],
+    body: ActionBody | None = None,
+    if_match: Annotated[str | None, Header(description='任务的 ETag，例如 "v3" / the task\'s ETag')] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+) -> Any:
+    """Take an action on a task (issue, accept, dispute, submit, approve, return, reassign, cancel)."""
+    body = body or ActionBody()
+    assert user.id is not None
+    if idempotency_key:
+        fingerprint = request_hash("POST", request.url.path, body.model_dump())
+        stored = claim(session, user.id, idempotency_key, fingerprint)
+        if stored is not None:
+            return JSONResponse(
+                stored.response_body, status_code=stored.status_code, headers=dict(stored.response_headers)
+            )
+    actor = actor_of(user)
+    outcome = apply_action(
+        session,
+        task_id,
+        action,
+        actor,
+        reason=body.reason,
+        expected_version=parse_if_match(if_match),
+        request_id=getattr(request.state, "request_id", None),
+        new_lead_id=body.new_lead_id,
+        actor_label=user.display_name or user.username,
+    )
+    header = load_header(session, task_id)
+    result = ActionResult(
+        action=action,
+        from_state=outcome.from_state,
+        to_state=outcome.to_state,
+        event_id=outcome.event_id,
+        task=task_detail(session, get_task(session, task_id), actions_for(actor, header)),
+    )
+    headers = {"ETag": etag(outcome.version)}
+    payload = jsonable_encoder(result)
+    if idempotency_key:
+        remember(session, user.id, idempotency_key, 200, payload, headers)
+    return JSONResponse(payload, headers=headers)
+
+
+@router.post(
+    "/plans/{plan_id}/issue",
+    response_model=PlanIssueResult,
+    tags=["plans"],
+    responses={s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 422)},
+)
+def post_plan_issue(
+    request: Request, session: SessionDep, user: CurrentUser, plan_id: int
+) -> PlanIssueResult:
+    """交办: issue every draft task of the plan at once; refused, with the list, while any lacks a lead
+    or a deadline."""
+    from duban.tasks.plan_views import plan_detail
+
+    plan_detail(session, plan_id)  # 404 for an unknown plan
+    issued = issue_plan(session, plan_id, actor_of(user), getattr(request.state, "request_id", None))
+    return PlanIssueResult(plan_id=plan_id, issued=len(issued), task_ids=issued)

@@ -1,0 +1,150 @@
+"""The parser's entry points: text (or bytes) in, a ParsedPlan out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from duban.tasks.chinese import detect_script, to_simplified
+from duban.tasks.parser.decode import decode_bytes
+from duban.tasks.parser.header import find_horizon, find_issue_date, find_title
+from duban.tasks.parser.model import ParsedMeasure, ParsedPlan, ParseWarning, SourcedTarget, join_title_body
+from duban.tasks.parser.normalize import Line, split_lines
+from duban.tasks.parser.outline import OutlineBuilder
+from duban.tasks.parser.paragraphs import (
+    Noise,
+    build_paragraphs,
+    classify_noise,
+    skip_table_of_contents,
+    strip_inline_source,
+)
+from duban.tasks.parser.regions import extract_regions
+from duban.tasks.parser.responsibility import detect_doc_rules, extract_responsibility
+from duban.tasks.parser.sections import Finaliser, trim_closing
+from duban.tasks.parser.targets import extract_targets
+from duban.tasks.parser.timex import extract_times
+from duban.tasks.registry import Registry, default_registry
+
+_SIGNATURE_STOP = frozenset("。；;！!？?，,：:")
+
+
+class _Cleaned:
+    """Lines with noise blanked, and what the noise told: date lines and warnings."""
+
+    def __init__(self, lines: Sequence[Line]) -> None:
+        self.lines: list[Line] = []
+        self.date_lines: list[Line] = []
+        self.warnings: list[ParseWarning] = []
+        trailer: int | None = None
+        for line in lines:
+            if trailer is not None:
+                self.lines.append(Line(line.number, "", ""))
+                continue
+            noise = classify_noise(line.key)
+            if noise is Noise.trailer:
+                trailer = line.number
+                self.warnings.append(
+                    ParseWarning(
+                        "trailer_ignored", "抄送等文末信息已略过", "distribution list ignored", line.number
+                    )
+                )
+            if noise is Noise.date:
+                self.date_lines.append(line)
+            if noise is None:
+                self.lines.append(strip_inline_source(line))
+            else:
+                self.lines.append(Line(line.number, "", ""))
+        self._drop_signature()
+
+    def _drop_signature(self) -> None:
+        """Blank the short unpunctuated lines at the very end (issuing body, signature)."""
+        for index in range(len(self.lines) - 1, -1, -1):
+            line = self.lines[index]
+            if not line.text:
+                continue
+            if len(line.key) > 30 or any(ch in _SIGNATURE_STOP for ch in line.key):
+                break
+            self.lines[index] = Line(line.number, "", "")
+
+
+def _script(text: str) -> str:
+    """Script of the document, judged on its head, middle and foot (the whole text costs two conversions)."""
+    if len(text) <= 60_000:
+        return detect_script(text)
+    middle = len(text) // 2
+    return detect_script(text[:20_000] + text[middle - 10_000 : middle + 10_000] + text[-20_000:])
+
+
+def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
+    """Read a policy document; raises ParseError (only) when the text is empty or not text at all."""
+    lines = split_lines(text, to_simplified)
+    cleaned = _Cleaned(lines)
+    paragraphs, joins = build_paragraphs(cleaned.lines)
+    builder = OutlineBuilder()
+    for paragraph in skip_table_of_contents(paragraphs):
+        if not builder.feed(paragraph):
+            break
+    warnings = list(cleaned.warnings)
+    if builder.stopped_at is not None:
+        warnings.append(
+            ParseWarning("annex_ignored", "附件部分未解析", "annex not parsed", builder.stopped_at)
+        )
+    if not builder.started:
+        warnings.append(
+            ParseWarning("no_outline", "未识别到分级编号的措施", "no numbered outline found", None)
+        )
+    outline, drafts, goals = Finaliser().run(builder.root)
+    if drafts:
+        drafts[-1] = trim_closing(drafts[-1])
+
+    body_start = builder.root.children[0].line_start if builder.started else len(lines) + 1
+    header = [line for line in lines if line.number < body_start]
+    preamble_text = "\n".join(paragraph.text for paragraph in builder.preamble)
+    preamble_key = "\n".join(paragraph.key for paragraph in builder.preamble)
+    title = find_title(header, preamble_text, preamble_key)
+    title_key = to_simplified(title.text) if title.text else None
+    issue_date = find_issue_date(cleaned.date_lines, header)
+    horizon = find_horizon(title.text, title_key, [to_simplified(part.text) for part in goals])
+
+    registry = registry or default_registry()
+    rules = detect_doc_rules(text)
+    measures = []
+    for draft in drafts:
+        measure_text = join_title_body(draft.title, draft.body)
+        measures.append(
+            ParsedMeasure(
+                path=draft.path,
+                kind=draft.kind,
+                title=draft.title,
+                body=draft.body,
+                line_start=draft.line_start,
+                line_end=draft.line_end,
+                time=extract_times(measure_text, issue_date),
+                responsibility=extract_responsibility(measure_text, rules, registry),
+                regions=tuple(extract_regions(measure_text, registry)),
+            )
+        )
+    default_year = horizon.year if horizon else None
+    targets = tuple(
+        SourcedTarget(target, part.path)
+        for part in goals
+        for target in extract_targets(part.text, default_year)
+    )
+    return ParsedPlan(
+        title=title.text,
+        title_inferred=title.inferred,
+        script=_script(text),
+        issue_date=issue_date,
+        horizon=horizon,
+        outline=outline,
+        measures=tuple(measures),
+        targets=targets,
+        doc_rules=rules,
+        warnings=tuple(warnings),
+        line_count=len(lines),
+        extra={"page_breaks_joined": joins.page_breaks, "repeated_chars_removed": joins.repeated_chars},
+    )
+
+
+def parse_bytes(data: bytes, filename: str | None = None, *, registry: Registry | None = None) -> ParsedPlan:
+    """Decode a file's bytes (UTF-8, UTF-16, GB18030/GBK, .docx) and parse it."""
+    return parse(decode_bytes(data, filename), registry=registry)

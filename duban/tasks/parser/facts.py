@@ -1,0 +1,89 @@
+"""Facts read from a measure's text: time expressions, targets, responsibilities (frozen results)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+Frequency = Literal["weekly", "monthly", "quarterly", "half_yearly", "yearly"]
+TimeKind = Literal["deadline", "from", "relative"]
+ResponsibilitySource = Literal["explicit", "body"]
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    """A dated by-when step of a measure ("2018年年底前…")."""
+
+    date: dt.date
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """A recurring duty ("每季度向社会公开")."""
+
+    frequency: Frequency
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimeExpr:
+    """One time expression as written, with its offsets in the text and its date when known."""
+
+    text: str
+    kind: TimeKind
+    start: int
+    end: int
+    date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeInfo:
+    """Everything a measure says about time."""
+
+    deadline: dt.date | None
+    deadline_text: str | None
+    milestones: tuple[Milestone, ...]
+    from_dates: tuple[TimeExpr, ...]
+    recurrence: Recurrence | None
+    expressions: tuple[TimeExpr, ...]
+    years: tuple[int, ...]
+    from_years: tuple[int, ...]
+    relative_text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A numeric target of a goals section ("森林覆盖率达到23%")."""
+
+    indicator: str
+    value: str
+    unit: str | None
+    year: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocRules:
+    """Document-level conventions that change how a measure's annotation is read."""
+
+    first_listed_is_lead: bool
+    standing_units: tuple[str, ...]
+    standing_text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Responsibility:
+    """Who a measure makes responsible, as the text says it (no inferred rules)."""
+
+    lead: tuple[str, ...]
+    cooperating: tuple[str, ...]
+    guidance: tuple[str, ...]
+    source: ResponsibilitySource | None
+    evidence: tuple[str, ...]
+    generic: tuple[str, ...]
+
+
+NO_RULES = DocRules(first_listed_is_lead=False, standing_units=(), standing_text=None)
+NO_RESPONSIBILITY = Responsibility(lead=(), cooperating=(), guidance=(), source=None, evidence=(), generic=())

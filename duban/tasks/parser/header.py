@@ -1,0 +1,139 @@
+"""The document's head: title (as written, or inferred from the preamble), issue date and plan horizon."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from duban.tasks.parser.normalize import Line
+from duban.tasks.parser.numbering import cn_to_int
+from duban.tasks.parser.paragraphs import classify_noise
+
+_DOC_TYPE = (
+    r"(?:规划纲要|规划|纲要|实施意见|指导意见|意见|实施方案|工作方案|行动方案|方案|行动计划|计划|通知|办法|决定"
+    r"|规定|细则|要点|条例|措施|指南|通告|公告|报告|清单)"
+)
+_TITLE_END = re.compile(rf"{_DOC_TYPE}(?:\([^()]{{1,20}}\))?$")
+_TITLE_SUFFIX = re.compile(
+    r"\((?:\d{4}\s?[—–\-－~～至到]\s?\d{4}\s?年?|试行|暂行|征求意见稿|草案|送审稿|修订稿?)\)"
+)
+_BANNER = re.compile(
+    r".{0,30}(?:协会|学会|商会|联合会|研究会|促进会|基金会|公众号|官方微信|微信|网站|网|报社|杂志社|日报)"
+)
+_TITLE_STOP = re.compile(r"[。，,；;：:！!？?]")
+_COVER_LETTER = re.compile(r"现将《([^《》]{4,80})》(?:印发|转发|发)")
+_CITED = re.compile(r"《[^《》]{0,40}?关于([^《》]{2,60}?)的(?:指导|实施)?意见》")
+_BECAUSE = re.compile(
+    r"(?:提出|制定|制订|出台)(?:如下|以下|本)(实施意见|指导意见|意见|实施方案|工作方案|行动方案|方案|行动计划|计划|办法|措施)"
+)
+_FULL_DATE = re.compile(
+    r"((?:\d{4}|[〇零一二三四五六七八九]{4}))\s?年\s?(\d{1,2}|[一二三四五六七八九十]{1,3})\s?月"
+    r"(?:\s?(\d{1,2}|[一二三四五六七八九十]{1,3})\s?日)?"
+)
+_YEAR_RANGE = re.compile(r"(\d{4})\s?[—–\-－~～至到]\s?(\d{4})")
+_FIVE_YEAR = re.compile(r"十([一二三四五六七八九])五")
+_BY_YEAR = re.compile(r"到\s?(\d{4})\s?年")
+
+
+@dataclass(frozen=True, slots=True)
+class Title:
+    """The document title and whether the parser inferred it rather than read it."""
+
+    text: str | None
+    inferred: bool
+    line: int | None
+
+
+def _titleish(key: str) -> bool:
+    if not key or len(key) > 50 or _TITLE_STOP.search(key) or _BANNER.fullmatch(key):
+        return False
+    return classify_noise(key) is None
+
+
+def _title_block(lines: Sequence[Line]) -> Title | None:
+    content = [line for line in lines if line.text]
+    for index, line in enumerate(content):
+        if not _titleish(line.key):
+            continue
+        suffix = index + 1 < len(content) and bool(_TITLE_SUFFIX.fullmatch(content[index + 1].key))
+        if not suffix and _TITLE_END.search(line.key) is None:
+            continue
+        first = index
+        while first > 0 and index - first < 3 and _titleish(content[first - 1].key):
+            if _TITLE_END.search(content[first - 1].key) is not None:
+                break
+            first -= 1
+        block = content[first : index + 1]
+        if suffix:
+            block.append(content[index + 1])
+        return Title("".join(part.text for part in block), False, block[0].number)
+    return None
+
+
+def find_title(header: Sequence[Line], preamble_text: str, preamble_key: str) -> Title:
+    """The title at the head of the document, else from its cover letter, else inferred from the preamble."""
+    block = _title_block(header)
+    if block is not None:
+        return block
+    cover = _COVER_LETTER.search(preamble_key)
+    if cover is not None:
+        return Title(preamble_text[cover.start(1) : cover.end(1)], True, None)
+    because = _BECAUSE.search(preamble_key)
+    if because is not None:
+        cited = [found for found in _CITED.finditer(preamble_key, 0, because.start())]
+        if cited:
+            subject = preamble_text[cited[-1].start(1) : cited[-1].end(1)]
+            kind = because.group(1)
+            kind = {"意见": "实施意见", "方案": "实施方案", "计划": "实施计划"}.get(kind, kind)
+            return Title(f"关于{subject}的{kind}", True, None)
+    return Title(None, False, None)
+
+
+def _date_of(found: re.Match[str]) -> dt.date | None:
+    year_text = found.group(1)
+    year = (
+        int(year_text) if year_text.isdigit() else int("".join(str(cn_to_int(ch) or 0) for ch in year_text))
+    )
+    month = cn_to_int(found.group(2)) or 0
+    day = cn_to_int(found.group(3)) if found.group(3) else 1
+    try:
+        return dt.date(year, month, day or 1)
+    except ValueError:
+        return None
+
+
+def find_issue_date(date_lines: Sequence[Line], header: Sequence[Line]) -> dt.date | None:
+    """The issue date: a date line at the head or the foot, else a year and month in a short head line."""
+    for line in date_lines:
+        found = _FULL_DATE.search(line.key)
+        if found is not None and found.group(3):
+            date = _date_of(found)
+            if date is not None:
+                return date
+    for line in header:
+        if len(line.key) <= 40:
+            found = _FULL_DATE.search(line.key)
+            if found is not None and not _YEAR_RANGE.search(line.key):
+                date = _date_of(found)
+                if date is not None:
+                    return date
+    return None
+
+
+def find_horizon(title: str | None, title_key: str | None, goals_texts: Sequence[str]) -> dt.date | None:
+    """The end of the plan period: the title's range or five-year plan, else the first goals year."""
+    key = title_key or title or ""
+    years = [int(found.group(2)) for found in _YEAR_RANGE.finditer(key)]
+    if years:
+        return dt.date(max(years), 12, 31)
+    plan = _FIVE_YEAR.search(key)
+    if plan is not None:
+        ordinal = 10 + (cn_to_int(plan.group(1)) or 0)
+        return dt.date(1955 + 5 * ordinal, 12, 31)
+    for text in goals_texts:
+        found = _BY_YEAR.search(text)
+        if found is not None:
+            return dt.date(int(found.group(1)), 12, 31)
+    return None

@@ -1,0 +1,180 @@
+"""Outline segmentation: paragraphs into a tree of numbered headings, checking that numbering runs in order.
+
+A numbering marker opens a node only when its number is what the document leads one to expect: the next
+number at an open level, 1 for a new deeper level (numbering that restarts), or the next number after the
+last one of that style anywhere (numbering that runs on across sections, （一）…（二十五） over eight
+sections). Anything else is running text ("一、二级保护区…"). Items that start mid-line are split off only
+when they are the expected next item and carry a short heading clause ("…体系。（二）加大政策支持。…").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from duban.tasks.parser.numbering import Marker, Style, expected_labels, match_marker
+from duban.tasks.parser.paragraphs import Paragraph
+
+_MAX_GAP = 3  # numbering may skip a couple of items (abridged documents, typos)
+_MAX_COLON_HEADING_CHARS = 25
+_MAX_INLINE_HEADING_CHARS = 50
+_INLINE_WINDOW = 8000  # an item running on in the same line is never longer than this
+_SENTENCE_END = "。；;！!？?"
+_ANNEX = re.compile(r"(?:附件|附表|附录)\s?\d{0,2}\s?(?::.{0,60})?")
+
+
+@dataclass(slots=True)
+class RawNode:
+    """A node while the outline is being built."""
+
+    style: Style | None
+    number: int
+    label: str
+    title: str
+    title_key: str
+    heading_only: bool
+    line_start: int
+    line_end: int
+    body: list[Paragraph] = field(default_factory=list)
+    children: list[RawNode] = field(default_factory=list)
+
+    def last_line(self) -> int:
+        """Last source line covered by the node and its descendants."""
+        end = self.line_end
+        if self.body:
+            end = max(end, self.body[-1].line_end)
+        if self.children:
+            end = max(end, self.children[-1].last_line())
+        return end
+
+
+def heading_end(key: str, start: int) -> int:
+    """Where the heading clause that begins at start ends: the first 。, or an early colon."""
+    index = key.find("。", start)
+    colon = key.find(":", start, start + _MAX_COLON_HEADING_CHARS + 1)
+    if colon > start and (index < 0 or colon < index):
+        return colon  # （一）主要目标：到2020年…
+    return index if index >= 0 else len(key)
+
+
+def split_heading(rest: Paragraph) -> tuple[str, str, Paragraph | None]:
+    """Heading clause (up to the first 。, without it), its key, and the body after it (None if none)."""
+    index = heading_end(rest.key, 0)
+    if index >= len(rest.key) - 1:
+        return rest.text[:index].strip(), rest.key[:index].strip(), None
+    body = rest.cut(index + 1)
+    return rest.text[:index].strip(), rest.key[:index].strip(), body if body.text else None
+
+
+class OutlineBuilder:
+    """Feeds paragraphs in reading order and keeps the stack of open headings."""
+
+    def __init__(self) -> None:
+        self.root = RawNode(None, 0, "", "", "", True, 0, 0)
+        self.stack: list[RawNode] = [self.root]
+        self.preamble: list[Paragraph] = []
+        self.last_number: dict[Style, int] = {}
+        self.stopped_at: int | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the first heading has been seen."""
+        return bool(self.root.children)
+
+    def feed(self, paragraph: Paragraph) -> bool:
+        """Take the next paragraph; False once the body has ended (an annex begins)."""
+        if self.stopped_at is not None:
+            return False
+        marker = match_marker(paragraph.key, paragraph.text)
+        if marker is not None and self._accept(marker):
+            self._consume(paragraph, marker)
+        elif not self.started:
+            self.preamble.append(paragraph)
+        elif _ANNEX.fullmatch(paragraph.key):
+            self.stopped_at = paragraph.line_start
+            return False
+        else:
+            self._consume(paragraph, None)
+        return True
+
+    def _accept(self, marker: Marker) -> bool:
+        for node in self.stack[1:]:
+            if node.style is marker.style:
+                return node.number < marker.number <= node.number + _MAX_GAP
+        last = self.last_number.get(marker.style)
+        if marker.number == 1:
+            return True
+        if last is not None and last < marker.number <= last + _MAX_GAP:
+            return True
+        # A document (or an abridged extract) may open with its second heading.
+        return not self.started and last is None and marker.number <= 2
+
+    def _consume(self, paragraph: Paragraph, marker: Marker | None) -> None:
+        """Open the heading (if any), then hand the text to the open node, splitting off inline items."""
+        key = paragraph.key
+        position = 0
+        while True:
+            if marker is not None:
+                position = self._open(marker, paragraph)
+            split = self._inline_item(key, position)
+            end = len(key) if split is None else split
+            if key[position:end].strip():
+                piece = paragraph if position == 0 and end == len(key) else paragraph.cut(position, end)
+                self.stack[-1].body.append(piece)
+            if split is None:
+                return
+            marker = match_marker(key, paragraph.text, split)
+            if marker is None:  # cannot happen: the split point was found by its marker
+                self.stack[-1].body.append(paragraph.cut(split))
+                return
+
+    def _open(self, marker: Marker, paragraph: Paragraph) -> int:
+        """Open a node for the marker; returns where its body starts in the paragraph."""
+        while len(self.stack) > 1 and (self.stack[-1].style or 0) >= marker.style:
+            self.stack.pop()
+        key = paragraph.key
+        end = heading_end(key, marker.end)
+        body_start = end + 1 if end < len(key) - 1 else len(key)
+        title = paragraph.text[marker.end : end].strip()
+        title_key = key[marker.end : end].strip()
+        line = paragraph.line_at(marker.start)
+        heading_only = not key[body_start:].strip()
+        node = RawNode(marker.style, marker.number, marker.label, title, title_key, heading_only, line, line)
+        self.stack[-1].children.append(node)
+        self.stack.append(node)
+        self.last_number[marker.style] = marker.number
+        return body_start
+
+    def _inline_item(self, key: str, start: int) -> int | None:
+        """Where the expected next item starts inside running text after start, if it does."""
+        best: int | None = None
+        stop = min(len(key), start + _INLINE_WINDOW)
+        for node in self.stack[1:]:
+            if node.style is None:
+                continue
+            for spelling in expected_labels(node.style, node.number + 1):
+                position = _find_after_sentence(key, spelling, start, stop if best is None else best)
+                if position is not None and (best is None or position < best):
+                    best = position
+        return best
+
+
+def _find_after_sentence(key: str, spelling: str, start: int, stop: int) -> int | None:
+    """First position of spelling in [start, stop) right after a sentence end and before a short heading."""
+    while True:
+        position = key.find(spelling, start, stop)
+        if position < 0:
+            return None
+        start = position + 1
+        back = position - 1
+        while back >= 0 and key[back] == " ":
+            back -= 1
+        if back < 0 or key[back] not in _SENTENCE_END:
+            continue
+        clause_start = position + len(spelling)
+        end = key.find("。", clause_start, clause_start + _MAX_INLINE_HEADING_CHARS + 1)
+        if end <= clause_start:
+            continue
+        if any(ch in "，,；;" for ch in key[clause_start:end]):
+            continue
+        return position

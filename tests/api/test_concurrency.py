@@ -1,0 +1,103 @@
+"""Fifty conflicting actions on one task from threads, on PostgreSQL: exactly one wins, one event."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from duban.api.app import create_app
+from duban.api.security import create_access_token
+from duban.api.users import create_user
+from duban.core.config import get_settings
+from duban.core.db import dispose_engine, get_engine
+from duban.tasks.departments import load_departments
+from duban.tasks.enums import Role, TaskState
+from duban.tasks.models import Department, Task, TaskEvent
+from duban.tasks.parser import parse
+from duban.tasks.plans import import_plan
+from duban.workflow.machines import Actor
+from duban.workflow.service import apply_action
+from tests.conftest import database_url_for
+from tests.fixtures.tasks import LEAD, PLAN_TEXT
+
+
+@pytest.fixture
+def committed_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    for url in database_url_for("postgres", tmp_path):
+        monkeypatch.setenv("DUBAN_DATABASE_URL", url)
+        get_settings.cache_clear()
+        dispose_engine()
+        yield url
+        dispose_engine()
+
+
+def test_fifty_conflicting_actions_one_winner(committed_postgres: str) -> None:
+    with Session(get_engine()) as session:
+        load_departments(session)
+        result = import_plan(session, PLAN_TEXT, parse(PLAN_TEXT), None)
+        task = session.exec(select(Task).where(Task.plan_id == result.plan_id).order_by(Task.id)).first()  # type: ignore[arg-type]
+        assert task is not None and task.id is not None
+        task_id = task.id
+        apply_action(session, task_id, "issue", Actor(role=Role.office))
+        lead_department = session.exec(select(Department.id).where(Department.code == LEAD)).one()
+        lead = create_user(session, "lead-user", Role.department, None, LEAD)
+        office = create_user(session, "office-user", Role.office, None)
+        session.commit()
+        assert lead.id and office.id and lead_department
+        tokens = {"lead": create_access_token(lead.id), "office": create_access_token(office.id)}
+        version = session.get(Task, task_id).version  # type: ignore[union-attr]
+        events_before = session.exec(
+            select(func.count()).select_from(TaskEvent).where(TaskEvent.task_id == task_id)
+        ).one()
+
+    app = create_app()
+    statuses: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(50)
+
+    def fire(index: int) -> None:
+        action, who, body = [
+            ("accept", "lead", {}),
+            ("dispute", "lead", {"reason": "非本单位职责"}),
+            ("cancel", "office", {"reason": "撤销"}),
+            ("reassign", "office", {"new_lead_id": lead_department}),
+        ][index % 4]
+        headers = {"Authorization": f"Bearer {tokens[who]}"}
+        if index % 2:
+            headers["If-Match"] = f'"v{version}"'
+        with TestClient(app, raise_server_exceptions=False) as client:
+            barrier.wait()
+            response = client.post(f"/api/v1/tasks/{task_id}/actions/{action}", json=body, headers=headers)
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=fire, args=(i,)) for i in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    counts = Counter(statuses)
+    assert counts[200] == 1, counts
+    assert set(counts) <= {200, 409, 412}, counts
+    with Session(get_engine()) as session:
+        after = session.exec(
+            select(func.count()).select_from(TaskEvent).where(TaskEvent.task_id == task_id)
+        ).one()
+        assert after == events_before + 1
+        final = session.get(Task, task_id)
+        assert final is not None and final.version == version + 1
+        assert final.state in (
+            TaskState.in_progress,
+            TaskState.draft,
+            TaskState.cancelled,
+            TaskState.assigned,
+        )
+    print(f"\n50 conflicting actions: {dict(counts)}")

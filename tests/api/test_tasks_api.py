@@ -1,0 +1,232 @@
+"""Tasks over HTTP: the authorization matrix, ETag/If-Match, Idempotency-Key, listings and the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func
+from sqlmodel import select
+
+from duban.tasks.enums import TaskState
+from duban.tasks.models import Task, TaskEvent
+from tests.fixtures.tasks import COOPERATING, LEAD, OTHER, TaskWorld
+
+Headers = Callable[..., dict[str, str]]
+CALLERS = ("anonymous", "other", "cooperating", "lead", "office")
+
+
+def _headers(auth_headers: Headers, who: str) -> dict[str, str]:
+    if who == "anonymous":
+        return {}
+    if who == "office":
+        return auth_headers("office")
+    code = {"lead": LEAD, "cooperating": COOPERATING, "other": OTHER}[who]
+    return auth_headers("department", code)
+
+
+# (name, state the task starts in, how to call, expected status for anonymous/other/cooperating/lead/office)
+MATRIX: list[
+    tuple[str, TaskState, Callable[[TaskWorld, int], tuple[str, dict[str, Any]]], tuple[int, ...]]
+] = [
+    (
+        "issue",
+        TaskState.draft,
+        lambda w, t: (f"/api/v1/tasks/{t}/actions/issue", {}),
+        (401, 403, 403, 403, 200),
+    ),
+    (
+        "accept",
+        TaskState.assigned,
+        lambda w, t: (f"/api/v1/tasks/{t}/actions/accept", {}),
+        (401, 403, 403, 200, 403),
+    ),
+    (
+        "dispute",
+        TaskState.assigned,
+        lambda w, t: (f"/api/v1/tasks/{t}/actions/dispute", {"reason": "非本单位职责"}),
+        (401, 403, 403, 200, 403),
+    ),
+    (
+        "submit",
+        TaskState.in_progress,
+        lambda w, t: (f"/api/v1/tasks/{t}/actions/submit", {}),
+        (401, 403, 403, 200, 403),
+    ),
+    (
+        "approve",
+        TaskState.submitted,
+        lambda w, t: (f"/api/v1/tasks/{t}/actions/approve", {}),
+        (401, 403, 403, 403, 200),
+    ),
+    (
+        "return",
+        TaskState.submitted,
+        lambda w, t: (f"/api/v1/tasks/{t}/actions/return", {"reason": "补充材料"}),
+        (401, 403, 403, 403, 200),
+    ),
+    (
+        "reassign",
+        TaskState.in_progress,
+        lambda w, t: (f"/api/v1/tasks/{t}/actions/reassign", {"new_lead_id": w.other_id}),
+        (401, 403, 403, 403, 200),
+    ),
+    (
+        "cancel",
+        TaskState.assigned,
+        lambda w, t: (f"/api/v1/tasks/{t}/actions/cancel", {"reason": "规划调整"}),
+        (401, 403, 403, 403, 200),
+    ),
+    (
+        "plan issue",
+        TaskState.draft,
+        lambda w, t: (f"/api/v1/plans/{w.session.get(Task, t).plan_id}/issue", {}),  # type: ignore[union-attr]
+        (401, 403, 403, 403, 200),
+    ),
+]
+
+
+@pytest.mark.parametrize("name,state,call,expected", MATRIX, ids=[row[0] for row in MATRIX])
+def test_authorization_matrix(
+    client: TestClient,
+    world: TaskWorld,
+    auth_headers: Headers,
+    name: str,
+    state: TaskState,
+    call: Callable[[TaskWorld, int], tuple[str, dict[str, Any]]],
+    expected: tuple[int, ...],
+) -> None:
+    for who, status in zip(CALLERS, expected, strict=True):
+        task_id = world.task_in(state)
+        url, body = call(world, task_id)
+        response = client.post(url, json=body, headers=_headers(auth_headers, who))
+        assert response.status_code == status, (name, who, response.text[:300])
+        if status >= 400:
+            assert response.headers["content-type"].startswith("application/problem+json")
+            events = world.session.exec(
+                select(func.count()).select_from(TaskEvent).where(TaskEvent.task_id == task_id)
+            ).one()
+            assert events == 1 + len(__import__("tests.fixtures.tasks", fromlist=["PATH_TO"]).PATH_TO[state])
+
+
+def test_plan_import_matrix(client: TestClient, auth_headers: Headers, world: TaskWorld) -> None:
+    text = "某方案\n\n一、任务\n（一）开展调查。2026年年底前完成。\n"
+    for who, status in zip(CALLERS, (401, 403, 403, 403, 201), strict=True):
+        response = client.post("/api/v1/plans", json={"text": text}, headers=_headers(auth_headers, who))
+        assert response.status_code == status, (who, response.text[:200])
+
+
+def test_task_detail_etag_and_allowed_actions(
+    client: TestClient, world: TaskWorld, auth_headers: Headers
+) -> None:
+    task_id = world.task_in(TaskState.assigned)
+    lead = client.get(f"/api/v1/tasks/{task_id}", headers=_headers(auth_headers, "lead"))
+    assert lead.status_code == 200
+    assert lead.headers["etag"] == f'"v{lead.json()["version"]}"'
+    assert lead.json()["allowed_actions"] == ["accept", "dispute"]
+    coop = client.get(f"/api/v1/tasks/{task_id}", headers=_headers(auth_headers, "cooperating")).json()
+    assert coop["allowed_actions"] == []
+    office = client.get(f"/api/v1/tasks/{task_id}", headers=_headers(auth_headers, "office")).json()
+    assert office["allowed_actions"] == ["reassign", "cancel"]
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=_headers(auth_headers, "other")).status_code == 403
+    assert (
+        client.get(f"/api/v1/tasks/{task_id}", headers=_headers(auth_headers, "anonymous")).status_code == 401
+    )
+
+
+def test_if_match_stale_is_412_and_conflict_is_409(
+    client: TestClient, world: TaskWorld, auth_headers: Headers
+) -> None:
+    task_id = world.task_in(TaskState.assigned)
+    lead = _headers(auth_headers, "lead")
+    etag = client.get(f"/api/v1/tasks/{task_id}", headers=lead).headers["etag"]
+    ok = client.post(f"/api/v1/tasks/{task_id}/actions/accept", headers={**lead, "If-Match": etag})
+    assert ok.status_code == 200
+    assert ok.headers["etag"] != etag
+    stale = client.post(f"/api/v1/tasks/{task_id}/actions/submit", headers={**lead, "If-Match": etag})
+    assert stale.status_code == 412
+    assert stale.json()["code"] == "stale_version"
+    again = client.post(f"/api/v1/tasks/{task_id}/actions/accept", headers=lead)
+    assert again.status_code == 409
+    assert again.json()["allowed_actions"] == ["submit"]
+    missing_reason = client.post(
+        f"/api/v1/tasks/{task_id}/actions/cancel", headers=_headers(auth_headers, "office")
+    )
+    assert missing_reason.status_code == 422
+    unknown = client.post(f"/api/v1/tasks/{task_id}/actions/fly", headers=lead)
+    assert unknown.status_code == 404
+
+
+def test_idempotency_key_gives_the_same_answer_once(
+    client: TestClient, world: TaskWorld, auth_headers: Headers
+) -> None:
+    task_id = world.task_in(TaskState.assigned)
+    lead = {**_headers(auth_headers, "lead"), "Idempotency-Key": "oa-123"}
+    first = client.post(f"/api/v1/tasks/{task_id}/actions/accept", headers=lead)
+    second = client.post(f"/api/v1/tasks/{task_id}/actions/accept", headers=lead)
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert first.headers["etag"] == second.headers["etag"]
+    accepts = world.session.exec(
+        select(func.count())
+        .select_from(TaskEvent)
+        .where(TaskEvent.task_id == task_id, TaskEvent.kind == "accept")
+    ).one()
+    assert accepts == 1
+    reused = client.post(f"/api/v1/tasks/{task_id}/actions/submit", headers=lead)
+    assert reused.status_code == 422
+    assert reused.json()["code"] == "idempotency_key_reused"
+
+
+def test_listing_scopes_filters_and_pages(
+    client: TestClient, world: TaskWorld, auth_headers: Headers
+) -> None:
+    ids = [world.task_in(TaskState.assigned) for _ in range(3)]
+    office = _headers(auth_headers, "office")
+    page = client.get("/api/v1/tasks", params={"state": "assigned", "limit": 2}, headers=office).json()
+    assert len(page["items"]) == 2 and page["next_after_id"] is not None
+    rest = client.get(
+        "/api/v1/tasks",
+        params={"state": "assigned", "limit": 2, "after_id": page["next_after_id"]},
+        headers=office,
+    ).json()
+    seen = [t["id"] for t in page["items"] + rest["items"]]
+    assert set(ids) <= set(seen) and len(seen) == len(set(seen))
+    other = client.get("/api/v1/tasks", headers=_headers(auth_headers, "other")).json()
+    assert other["items"] == []
+    coop = client.get(
+        "/api/v1/tasks", params={"lead": world.lead_id}, headers=_headers(auth_headers, "cooperating")
+    )
+    assert {t["id"] for t in coop.json()["items"]} >= set(ids)
+
+
+def test_overdue_is_computed_for_the_day(
+    client: TestClient, world: TaskWorld, auth_headers: Headers, clock_at: Callable[[str | None], None]
+) -> None:
+    task_id = world.task_in(TaskState.in_progress)
+    office = _headers(auth_headers, "office")
+    clock_at("2026-06-01T09:00:00")
+    assert task_id not in [t["id"] for t in client.get("/api/v1/overdue", headers=office).json()["items"]]
+    clock_at("2027-01-04T09:00:00")
+    office = _headers(auth_headers, "office")
+    answer = client.get("/api/v1/overdue", headers=office)
+    assert answer.status_code == 200, answer.text
+    overdue = answer.json()["items"]
+    assert task_id in [t["id"] for t in overdue]
+    assert all(t["overdue"] for t in overdue)
+    assert client.get("/api/v1/overdue", headers=_headers(auth_headers, "lead")).status_code == 403
+
+
+def test_events_endpoint_lists_the_audit_log(
+    client: TestClient, world: TaskWorld, auth_headers: Headers
+) -> None:
+    task_id = world.task_in(TaskState.returned)
+    events = client.get(f"/api/v1/tasks/{task_id}/events", headers=_headers(auth_headers, "lead")).json()
+    assert [e["kind"] for e in events] == ["created", "issue", "accept", "submit", "return"]
+    assert events[-1]["reason"] == "请补充材料"
+    assert (
+        client.get(f"/api/v1/tasks/{task_id}/events", headers=_headers(auth_headers, "other")).status_code
+        == 403
+    )
