@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
 
 from duban import __doc__ as package_doc
 from duban.api.middleware import RequestGuard
-from duban.api.problems import install_problem_handlers
-from duban.api.routers import departments, plans, system, tasks
+from duban.api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
+from duban.api.routers import departments, plans, records, system, tasks
 from duban.core.config import get_settings
 
 DESCRIPTION = """督办（duban）：把规划文件变成可追责的任务——牵头单位、配合单位、完成时限、
@@ -32,6 +35,8 @@ def create_app() -> FastAPI:
             {"name": "departments", "description": "部门名录 / the department registry"},
             {"name": "plans", "description": "规划导入与查阅 / plans: import and read"},
             {"name": "tasks", "description": "任务、办理动作与审计记录 / tasks, actions and their audit log"},
+            {"name": "records", "description": "进展、配合报送与延期 / progress, contributions, extensions"},
+            {"name": "stats", "description": "部门评分数据 / scoring inputs per department"},
         ],
     )
     install_problem_handlers(app)
@@ -39,10 +44,39 @@ def create_app() -> FastAPI:
     app.include_router(departments.router)
     app.include_router(plans.router)
     app.include_router(tasks.router)
+    app.include_router(records.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:
         return RedirectResponse("/docs")
 
     app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
+    app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def problem_openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, with every error response described as problem+json (FastAPI's default
+    422 body is replaced, since our handlers never send it)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+    )
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith(("4", "5")):
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    app.openapi_schema = schema
+    return schema

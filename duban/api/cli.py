@@ -99,8 +99,25 @@ def tokens_create(name: str, label: Annotated[str, typer.Option(help="令牌用�
     except DubanError as error:
         _fail(error)
         return
-    err_console.print("请妥善保存，此令牌只显示一次 / store it now, it is shown only once")
+    err_console.print(
+        f"令牌编号 {issued.record.id}，请妥善保存，此令牌只显示一次 / "
+        f"token id {issued.record.id}: store it now, it is shown only once"
+    )
     typer.echo(issued.token)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(token_id: int) -> None:
+    """Revoke API token TOKEN_ID (see the id printed with the token's prefix); idempotent."""
+    from duban.api.users import revoke_api_token
+
+    try:
+        with session_scope() as session:
+            revoke_api_token(session, token_id)
+    except DubanError as error:
+        _fail(error)
+        return
+    console.print(f"令牌 {token_id} 已吊销 / token {token_id} revoked")
 
 
 @plans_app.command("parse")

@@ -121,10 +121,13 @@ def status_for(error: DubanError) -> int:
     return 400
 
 
+_RESERVED = frozenset({"type", "title", "status", "detail", "code", "instance", "headers"})
+
+
 async def _duban_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DubanError)
-    extra = dict(exc.extra)
-    headers = extra.pop("headers", None)
+    extra = {key: value for key, value in exc.extra.items() if key not in _RESERVED}
+    headers = exc.extra.get("headers")
     return problem_response(
         status_for(exc),
         f"{exc.message_zh} / {exc.message_en}",

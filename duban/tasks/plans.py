@@ -266,7 +266,9 @@ def _create_tasks(
 
 def _deadline_for(measure: ParsedMeasure, horizon: date | None) -> tuple[date | None, str | None, str | None]:
     if measure.time.deadline is not None:
-        return measure.time.deadline, "document", measure.time.deadline_text
+        # The note quotes the phrase that sets the final deadline, not the first date the text mentions.
+        final = [m.text for m in measure.time.milestones if m.date == measure.time.deadline]
+        return measure.time.deadline, "document", (final[-1] if final else measure.time.deadline_text)
     if horizon is not None:
         return horizon, "default", DEFAULT_DEADLINE_NOTE
     return None, None, None

@@ -57,8 +57,17 @@ def test_upgrade_load_twice_users_and_tokens(cli_db: str) -> None:
 
     token = runner.invoke(app, ["tokens", "create", "lcj"])
     assert token.exit_code == 0
-    assert token.stdout.strip().splitlines()[-1].startswith("dbn_")
+    secret = token.stdout.strip().splitlines()[-1]
+    assert secret.startswith("dbn_")
     assert _count(ApiToken) == 1
+    with Session(get_engine()) as session:
+        record = session.exec(select(ApiToken)).one()
+    assert runner.invoke(app, ["tokens", "revoke", str(record.id)]).exit_code == 0
+    assert runner.invoke(app, ["tokens", "revoke", str(record.id)]).exit_code == 0
+    with Session(get_engine()) as session:
+        from duban.api.users import user_for_api_token
+
+        assert user_for_api_token(session, secret) is None
 
 
 def test_department_user_needs_a_known_department(cli_db: str) -> None:

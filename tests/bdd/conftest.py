@@ -136,3 +136,509 @@ def revision_diff(context: dict[str, Any], added: str, changed: str) -> None:
     body = context["response"].json()
     assert body["added"] == [added]
     assert body["changed"] == [changed]
+
+
+# ===== 进展报送 · 延期申请 · 配合单位报送 (records) =========================================================
+
+# Imports of this block stay here so the blocks of other features are not disturbed.
+import datetime as dt  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+
+from duban.core import clock  # noqa: E402
+from duban.tasks.enums import AssignmentRole, LeadSource, Role, TaskState  # noqa: E402
+from duban.tasks.models import Plan, Target, Task, TaskAssignment, TaskEvent  # noqa: E402
+from duban.workflow.machines import Actor  # noqa: E402
+from duban.workflow.models import ExtensionRequest  # noqa: E402
+from duban.workflow.records import request_extension  # noqa: E402
+from duban.workflow.service import apply_action  # noqa: E402
+
+
+def _records_dept(session: Session, name: str) -> Department:
+    department = session.exec(select(Department).where(Department.name == name)).one()
+    return department
+
+
+@pytest.fixture
+def records_api(session: Session) -> Iterator[TestClient]:
+    """The app with the records router (included here while app.py does not include it yet)."""
+    from duban.api.app import create_app
+    from duban.api.routers import records
+
+    app = create_app()
+    if not any(getattr(route, "path", None) == "/api/v1/stats/departments" for route in app.routes):
+        app.include_router(records.router)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def records_headers(auth_headers: Any, session: Session) -> Callable[[str], dict[str, str]]:
+    """Bearer headers of a department user by the department's name, or of the office ("委员会办公室")."""
+
+    def headers(name: str) -> dict[str, str]:
+        if name == "委员会办公室":
+            return dict(auth_headers("office"))
+        return dict(auth_headers("department", _records_dept(session, name).code))
+
+    return headers
+
+
+@given(parsers.parse('系统日期为 "{day}"'))
+def records_today(day: str) -> None:
+    clock.set_now(f"{day}T09:00")
+
+
+@given(
+    parsers.parse(
+        '一项任务由 "{lead}" 牵头、"{cooperating}" 配合，完成时限为 "{deadline}"，当前状态为 "{state}"'
+    )
+)
+def records_task(
+    session: Session, context: dict[str, Any], lead: str, cooperating: str, deadline: str, state: str
+) -> None:
+    from tests.fixtures.records import PATH
+
+    plan = Plan(key=uuid.uuid4().hex, title="大气污染防治工作方案", content_hash="0" * 64)
+    session.add(plan)
+    session.flush()
+    assert plan.id is not None
+    day = dt.date.fromisoformat(deadline)
+    task = Task(plan_id=plan.id, title="推进燃煤锅炉整治", deadline=day, original_deadline=day)
+    session.add(task)
+    session.flush()
+    assert task.id is not None
+    lead_id = _records_dept(session, lead).id
+    assert lead_id is not None
+    holders = [(lead_id, AssignmentRole.lead)] + [
+        (_records_dept(session, name).id, AssignmentRole.cooperating) for name in cooperating.split("、")
+    ]
+    for position, (department_id, role) in enumerate(holders):
+        assert department_id is not None
+        session.add(
+            TaskAssignment(
+                task_id=task.id,
+                department_id=department_id,
+                role=role,
+                source=LeadSource.explicit,
+                position=position,
+            )
+        )
+    session.flush()
+    target = next(s for s in TaskState if s.label == state)
+    for action, who, reason in PATH[target]:
+        actor = (
+            Actor(role=Role.office) if who == "office" else Actor(role=Role.department, department_id=lead_id)
+        )
+        apply_action(session, task.id, action, actor, reason=reason)
+    session.flush()
+    context.update(task_id=task.id, plan_id=plan.id, lead_id=lead_id)
+
+
+@given(parsers.parse('任务所属规划有指标 "{indicator}"，目标值 "{value}"'))
+def records_target(session: Session, context: dict[str, Any], indicator: str, value: str) -> None:
+    session.add(
+        Target(plan_id=context["plan_id"], indicator=indicator, value=value, text=f"{indicator}达到{value}")
+    )
+    session.flush()
+
+
+@given(parsers.parse('"{name}" 已报送办结'))
+def records_submitted(session: Session, context: dict[str, Any], name: str) -> None:
+    actor = Actor(role=Role.department, department_id=_records_dept(session, name).id)
+    apply_action(session, context["task_id"], "submit", actor)
+    session.flush()
+
+
+def _records_post_progress(
+    api: TestClient, headers: dict[str, str], context: dict[str, Any], body: dict[str, Any]
+) -> None:
+    context["response"] = api.post(f"/api/v1/tasks/{context['task_id']}/progress", json=body, headers=headers)
+
+
+@when(parsers.parse('"{name}" 报送进展 {percent:d}%，内容为 "{text}"，并填报指标 "{indicator}" 为 "{value}"'))
+def records_progress_with_indicator(
+    records_api: TestClient,
+    records_headers: Callable[[str], dict[str, str]],
+    context: dict[str, Any],
+    name: str,
+    percent: int,
+    text: str,
+    indicator: str,
+    value: str,
+) -> None:
+    body = {
+        "percent": percent,
+        "text": text,
+        "indicator_values": [{"indicator": indicator, "value": float(value)}],
+    }
+    _records_post_progress(records_api, records_headers(name), context, body)
+
+
+@when(parsers.re(r'"(?P<name>[^"]+)" 报送进展 (?P<percent>\d+)%，内容为 "(?P<text>[^"]+)"$'))
+def records_progress(
+    records_api: TestClient,
+    records_headers: Callable[[str], dict[str, str]],
+    context: dict[str, Any],
+    name: str,
+    percent: str,
+    text: str,
+) -> None:
+    _records_post_progress(
+        records_api, records_headers(name), context, {"percent": int(percent), "text": text}
+    )
+
+
+@given(parsers.parse('"{name}" 已报送配合情况 "{text}"'))
+@when(parsers.parse('"{name}" 报送配合情况 "{text}"'))
+def records_contribution(
+    records_api: TestClient,
+    records_headers: Callable[[str], dict[str, str]],
+    context: dict[str, Any],
+    name: str,
+    text: str,
+) -> None:
+    _records_post_progress(records_api, records_headers(name), context, {"text": text})
+
+
+@then(parsers.parse('报送成功，记为 "{label}"'))
+def records_accepted(context: dict[str, Any], label: str) -> None:
+    response = context["response"]
+    assert response.status_code == 201, response.text
+    assert response.json()["kind"] == {"进展报送": "progress", "配合情况": "contribution"}[label]
+
+
+@then(parsers.parse('报送记录中指标 "{indicator}" 的数值为 "{value}"，目标值为 "{target}"'))
+def records_indicator(context: dict[str, Any], indicator: str, value: str, target: str) -> None:
+    (reported,) = context["response"].json()["indicator_values"]
+    assert (reported["indicator"], reported["value"], reported["target_value"]) == (
+        indicator,
+        float(value),
+        target,
+    )
+
+
+@then(parsers.parse('任务的审计记录中有 {count:d} 条 "{kind}" 事件'))
+def records_event_count(session: Session, context: dict[str, Any], count: int, kind: str) -> None:
+    query = select(func.count()).select_from(TaskEvent)
+    query = query.where(TaskEvent.task_id == context["task_id"], TaskEvent.kind == kind)
+    assert session.exec(query).one() == count
+
+
+@then(parsers.parse('错误代码为 "{code}"'))
+def records_error_code(context: dict[str, Any], code: str) -> None:
+    assert context["response"].json()["code"] == code, context["response"].text
+
+
+@then(parsers.parse('"{name}" 查看报送记录时能看到 "{text}"'))
+def records_can_see(
+    records_api: TestClient,
+    records_headers: Callable[[str], dict[str, str]],
+    context: dict[str, Any],
+    name: str,
+    text: str,
+) -> None:
+    page = records_api.get(f"/api/v1/tasks/{context['task_id']}/reports", headers=records_headers(name))
+    assert page.status_code == 200, page.text
+    assert text in [item["text"] for item in page.json()["items"]]
+
+
+@then(parsers.parse('"{name}" 查看报送记录时看不到 "{text}"'))
+def records_cannot_see(
+    records_api: TestClient,
+    records_headers: Callable[[str], dict[str, str]],
+    context: dict[str, Any],
+    name: str,
+    text: str,
+) -> None:
+    page = records_api.get(f"/api/v1/tasks/{context['task_id']}/reports", headers=records_headers(name))
+    assert page.status_code == 200, page.text
+    assert text not in [item["text"] for item in page.json()["items"]]
+
+
+@when(parsers.parse('"{name}" 申请把时限延至 "{day}"，理由为 "{reason}"'))
+def records_ask_extension(
+    records_api: TestClient,
+    records_headers: Callable[[str], dict[str, str]],
+    context: dict[str, Any],
+    name: str,
+    day: str,
+    reason: str,
+) -> None:
+    response = records_api.post(
+        f"/api/v1/tasks/{context['task_id']}/extensions",
+        json={"requested_deadline": day, "reason": reason},
+        headers=records_headers(name),
+    )
+    context["response"] = response
+    if response.status_code == 201:
+        context["extension_id"] = response.json()["id"]
+
+
+@given(parsers.parse('"{name}" 已申请把时限延至 "{day}"'))
+def records_asked_extension(session: Session, context: dict[str, Any], name: str, day: str) -> None:
+    actor = Actor(role=Role.department, department_id=_records_dept(session, name).id)
+    asked = request_extension(session, context["task_id"], actor, dt.date.fromisoformat(day), "工期紧张")
+    session.flush()
+    context["extension_id"] = asked.id
+
+
+def _records_decide(
+    api: TestClient, headers: Callable[[str], dict[str, str]], context: dict[str, Any], body: dict[str, Any]
+) -> None:
+    context["response"] = api.post(
+        f"/api/v1/extensions/{context['extension_id']}/decision", json=body, headers=headers("委员会办公室")
+    )
+
+
+@when("委员会办公室批准该延期申请")
+def records_grant(
+    records_api: TestClient, records_headers: Callable[[str], dict[str, str]], context: dict[str, Any]
+) -> None:
+    _records_decide(records_api, records_headers, context, {"grant": True, "reason": "同意"})
+
+
+@when(parsers.parse('委员会办公室以理由 "{reason}" 驳回该延期申请'))
+def records_refuse(
+    records_api: TestClient,
+    records_headers: Callable[[str], dict[str, str]],
+    context: dict[str, Any],
+    reason: str,
+) -> None:
+    _records_decide(records_api, records_headers, context, {"grant": False, "reason": reason})
+
+
+@when("委员会办公室不写理由驳回该延期申请")
+def records_refuse_silently(
+    records_api: TestClient, records_headers: Callable[[str], dict[str, str]], context: dict[str, Any]
+) -> None:
+    _records_decide(records_api, records_headers, context, {"grant": False})
+
+
+@then(parsers.parse('延期申请的状态为 "{label}"'))
+def records_extension_status(session: Session, context: dict[str, Any], label: str) -> None:
+    extension = session.get(ExtensionRequest, context["extension_id"])
+    assert extension is not None
+    session.refresh(extension)
+    assert extension.status == {"待审批": "pending", "已批准": "granted", "已驳回": "refused"}[label]
+
+
+@then(parsers.parse('任务的完成时限为 "{deadline}"，原定时限为 "{original}"'))
+def records_deadlines(session: Session, context: dict[str, Any], deadline: str, original: str) -> None:
+    task = session.get(Task, context["task_id"])
+    assert task is not None
+    session.refresh(task)
+    assert (task.deadline, task.original_deadline) == (
+        dt.date.fromisoformat(deadline),
+        dt.date.fromisoformat(original),
+    )
+
+
+# ===== end of records ======================================================================================
+
+
+# ---- 任务办理（签收与办理、办结审核与退回、越权操作被拒绝） ----------------------------------------
+
+
+def quoted(template: str) -> Any:
+    """A step parser whose "{name}" fields never swallow a quote (so longer steps cannot match shorter ones)."""
+    import re as _re
+
+    pattern = _re.escape(template)
+    pattern = _re.sub(r'"\\{(\w+)\\}"', lambda m: f'"(?P<{m.group(1)}>[^"]+)"', pattern)
+    return parsers.re(pattern)
+
+
+ACTIONS_ZH = {
+    "交办": "issue",
+    "签收": "accept",
+    "异议": "dispute",
+    "办结报送": "submit",
+    "审核通过": "approve",
+    "退回": "return",
+    "改派": "reassign",
+    "撤销": "cancel",
+}
+
+
+def _department_code(session: Session, name: str) -> str:
+    from duban.tasks.registry import default_registry
+
+    entry = default_registry().match_department(name)
+    assert entry is not None, name
+    return entry.code
+
+
+def _department_headers(session: Session, auth_headers: Any, name: str) -> dict[str, str]:
+    headers: dict[str, str] = auth_headers("department", _department_code(session, name))
+    return headers
+
+
+def _act(
+    client: TestClient,
+    context: dict[str, Any],
+    headers: dict[str, str],
+    action_zh: str,
+    body: dict[str, Any] | None = None,
+) -> None:
+    action = ACTIONS_ZH[action_zh]
+    context["response"] = client.post(
+        f"/api/v1/tasks/{context['task_id']}/actions/{action}", json=body or {}, headers=headers
+    )
+
+
+@given(quoted('有一项由 "{lead}" 牵头、"{cooperating}" 配合的拟办任务'))
+def a_draft_task(
+    client: TestClient, auth_headers: Any, context: dict[str, Any], lead: str, cooperating: str
+) -> None:
+    text = f"工作方案\n\n一、重点任务\n（一）推进燃煤锅炉整治。2026年年底前完成。（{lead}牵头，{cooperating}配合）\n"
+    response = client.post("/api/v1/plans", json={"text": text}, headers=auth_headers("office"))
+    assert response.status_code == 201, response.text
+    context["task_id"] = response.json()["plan"]["task_list"][0]["id"]
+
+
+@given("委员会办公室已交办该任务")
+def issued(client: TestClient, auth_headers: Any, context: dict[str, Any]) -> None:
+    _act(client, context, auth_headers("office"), "交办")
+    assert context["response"].status_code == 200, context["response"].text
+
+
+@given(quoted('"{department}" 已签收该任务'))
+def accepted(
+    client: TestClient, session: Session, auth_headers: Any, context: dict[str, Any], department: str
+) -> None:
+    _act(client, context, _department_headers(session, auth_headers, department), "签收")
+    assert context["response"].status_code == 200, context["response"].text
+
+
+@given(quoted('"{department}" 已报送该任务'))
+def submitted(
+    client: TestClient, session: Session, auth_headers: Any, context: dict[str, Any], department: str
+) -> None:
+    _act(client, context, _department_headers(session, auth_headers, department), "办结报送")
+    assert context["response"].status_code == 200, context["response"].text
+
+
+@when(quoted('委员会办公室对任务执行 "{action}"'))
+def office_acts(client: TestClient, auth_headers: Any, context: dict[str, Any], action: str) -> None:
+    _act(client, context, auth_headers("office"), action)
+
+
+@when(quoted('委员会办公室以理由 "{reason}" 对任务执行 "{action}"'))
+def office_acts_with_reason(
+    client: TestClient, auth_headers: Any, context: dict[str, Any], reason: str, action: str
+) -> None:
+    _act(client, context, auth_headers("office"), action, {"reason": reason})
+
+
+@when(quoted('委员会办公室不写理由对任务执行 "{action}"'))
+def office_acts_without_reason(
+    client: TestClient, auth_headers: Any, context: dict[str, Any], action: str
+) -> None:
+    _act(client, context, auth_headers("office"), action)
+
+
+@when(quoted('委员会办公室把任务改派给 "{department}"'))
+def office_reassigns(
+    client: TestClient, session: Session, auth_headers: Any, context: dict[str, Any], department: str
+) -> None:
+    code = _department_code(session, department)
+    department_id = session.exec(select(Department.id).where(Department.code == code)).one()
+    _act(client, context, auth_headers("office"), "改派", {"new_lead_id": department_id})
+
+
+@when(quoted('"{department}" 对任务执行 "{action}"'))
+def department_acts(
+    client: TestClient,
+    session: Session,
+    auth_headers: Any,
+    context: dict[str, Any],
+    department: str,
+    action: str,
+) -> None:
+    _act(client, context, _department_headers(session, auth_headers, department), action)
+
+
+@when(quoted('"{department}" 以理由 "{reason}" 对任务执行 "{action}"'))
+def department_acts_with_reason(
+    client: TestClient,
+    session: Session,
+    auth_headers: Any,
+    context: dict[str, Any],
+    department: str,
+    reason: str,
+    action: str,
+) -> None:
+    _act(client, context, _department_headers(session, auth_headers, department), action, {"reason": reason})
+
+
+@when(quoted('"{department}" 不写理由对任务执行 "{action}"'))
+def department_acts_without_reason(
+    client: TestClient,
+    session: Session,
+    auth_headers: Any,
+    context: dict[str, Any],
+    department: str,
+    action: str,
+) -> None:
+    _act(client, context, _department_headers(session, auth_headers, department), action)
+
+
+@when(quoted('"{department}" 查看该任务'))
+def department_views(
+    client: TestClient, session: Session, auth_headers: Any, context: dict[str, Any], department: str
+) -> None:
+    headers = _department_headers(session, auth_headers, department)
+    context["response"] = client.get(f"/api/v1/tasks/{context['task_id']}", headers=headers)
+
+
+@when(quoted('未登录的调用方对任务执行 "{action}"'))
+def anonymous_acts(client: TestClient, context: dict[str, Any], action: str) -> None:
+    _act(client, context, {}, action)
+
+
+def _task(client: TestClient, auth_headers: Any, context: dict[str, Any]) -> dict[str, Any]:
+    response = client.get(f"/api/v1/tasks/{context['task_id']}", headers=auth_headers("office"))
+    assert response.status_code == 200, response.text
+    task: dict[str, Any] = response.json()
+    return task
+
+
+@then(quoted('任务状态为 "{label}"'))
+def task_state_is(client: TestClient, auth_headers: Any, context: dict[str, Any], label: str) -> None:
+    from duban.tasks.enums import TaskState
+
+    assert TaskState(_task(client, auth_headers, context)["state"]).label == label
+
+
+@then(quoted('办理记录依次为 "{kinds}"'))
+def events_in_order(client: TestClient, auth_headers: Any, context: dict[str, Any], kinds: str) -> None:
+    events = client.get(f"/api/v1/tasks/{context['task_id']}/events", headers=auth_headers("office")).json()
+    assert [e["kind"] for e in events] == [k.strip() for k in kinds.split(",")]
+
+
+@then(quoted('办理记录中 "{kind}" 的理由是 "{reason}"'))
+def event_reason(
+    client: TestClient, auth_headers: Any, context: dict[str, Any], kind: str, reason: str
+) -> None:
+    events = client.get(f"/api/v1/tasks/{context['task_id']}/events", headers=auth_headers("office")).json()
+    assert [e["reason"] for e in events if e["kind"] == kind] == [reason]
+
+
+@then(quoted('任务的牵头单位是 "{name}"'))
+def lead_is(client: TestClient, auth_headers: Any, context: dict[str, Any], name: str) -> None:
+    assert [d["name"] for d in _task(client, auth_headers, context)["lead"]] == [name]
+
+
+@then(quoted('"{department}" 对该任务已无可执行的操作'))
+def nothing_left(
+    client: TestClient, session: Session, auth_headers: Any, context: dict[str, Any], department: str
+) -> None:
+    headers = _department_headers(session, auth_headers, department)
+    task = client.get(f"/api/v1/tasks/{context['task_id']}", headers=headers).json()
+    assert task["allowed_actions"] == []
+
+
+@then(quoted('返回的可执行操作为 "{actions}"'))
+def allowed_listed(context: dict[str, Any], actions: str) -> None:
+    assert context["response"].json()["allowed_actions"] == [a.strip() for a in actions.split(",")]

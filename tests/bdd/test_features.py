@@ -6,4 +6,4 @@ from pytest_bdd import scenarios
 # Declared statically so the database backends parametrize every scenario (SQLite, PostgreSQL).
 pytestmark = pytest.mark.usefixtures("session")
 
-scenarios("部门名录.feature", "导入规划.feature")
+scenarios(".")  # every .feature file under features/

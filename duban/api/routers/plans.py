@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from duban.api.auth import CurrentUser, require_roles
-from duban.api.deps import SessionDep
+from duban.api.deps import CursorId, PlanId, SessionDep
 from duban.api.problems import PROBLEM_RESPONSES, problem_response
 from duban.tasks.enums import Role
 from duban.tasks.parser import decode_bytes, parse
@@ -129,9 +129,7 @@ def get_plans(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    after_id: Annotated[
-        int | None, Query(ge=0, description="上一页最后一个规划的 id / keyset cursor")
-    ] = None,
+    after_id: CursorId = None,
 ) -> list[PlanSummary]:
     """Imported plans, newest first."""
     return list_plans(session, limit, after_id)
@@ -140,6 +138,6 @@ def get_plans(
 @router.get(
     "/plans/{plan_id}", response_model=PlanDetail, responses={s: PROBLEM_RESPONSES[s] for s in (401, 404)}
 )
-def get_plan(session: SessionDep, user: CurrentUser, plan_id: int) -> PlanDetail:
+def get_plan(session: SessionDep, user: CurrentUser, plan_id: PlanId) -> PlanDetail:
     """One plan: the outline it was read into, its targets and its tasks with their proposed departments."""
     return plan_detail(session, plan_id)

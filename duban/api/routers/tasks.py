@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from duban.api.auth import CurrentUser
-from duban.api.deps import SessionDep
+from duban.api.deps import CursorId, IdQuery, PlanId, SessionDep, TaskId
 from duban.api.idempotency import (
     IdempotencyInFlight,
     IdempotencyKeyReused,
@@ -114,12 +114,12 @@ def get_tasks(
     session: SessionDep,
     user: CurrentUser,
     state: Annotated[list[TaskState] | None, Query()] = None,
-    lead: Annotated[int | None, Query(description="牵头单位 id")] = None,
-    department: Annotated[int | None, Query(description="牵头或配合单位 id")] = None,
-    plan_id: int | None = None,
+    lead: IdQuery = None,
+    department: IdQuery = None,
+    plan_id: IdQuery = None,
     overdue: bool | None = None,
     due_before: dt.date | None = None,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    after_id: CursorId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> TaskPage:
     """Tasks, filtered; a department sees only tasks it leads or cooperates on."""
@@ -131,7 +131,7 @@ def get_tasks(
 def get_overdue(
     session: SessionDep,
     user: CurrentUser,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    after_id: CursorId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> TaskPage:
     """The office's review list: every open task past its deadline."""
@@ -145,7 +145,7 @@ def get_overdue(
     response_model=TaskDetail,
     responses={s: PROBLEM_RESPONSES[s] for s in (401, 403, 404)},
 )
-def get_one_task(session: SessionDep, user: CurrentUser, task_id: int, response: Response) -> TaskDetail:
+def get_one_task(session: SessionDep, user: CurrentUser, task_id: TaskId, response: Response) -> TaskDetail:
     """One task with its version (also as ETag) and the actions the caller may take."""
     actor = actor_of(user)
     header = load_header(session, task_id)
@@ -163,8 +163,8 @@ def get_one_task(session: SessionDep, user: CurrentUser, task_id: int, response:
 def get_events(
     session: SessionDep,
     user: CurrentUser,
-    task_id: int,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    task_id: TaskId,
+    after_id: CursorId = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[EventView]:
     """The task's audit log: who did what, when, from which state to which, and why."""
@@ -183,7 +183,7 @@ def post_action(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    task_id: int,
+    task_id: TaskId,
     action: Annotated[str, Path(description="、".join(TASK_ACTIONS), examples=["accept"])],
     body: ActionBody | None = None,
     if_match: Annotated[str | None, Header(description='任务的 ETag，例如 "v3" / the task\'s ETag')] = None,
@@ -233,7 +233,7 @@ def post_action(
     responses={s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 422)},
 )
 def post_plan_issue(
-    request: Request, session: SessionDep, user: CurrentUser, plan_id: int
+    request: Request, session: SessionDep, user: CurrentUser, plan_id: PlanId
 ) -> PlanIssueResult:
     """交办: issue every draft task of the plan at once; refused, with the list, while any lacks a lead
     or a deadline."""

@@ -63,6 +63,7 @@ _COORD = "、和及与"
 _LEAD_MARK_RE = re.compile(r"[（(]牵头[）)][ \t\u3000]*$")
 _ETC_RE = re.compile(r"等(?:有关|相关)?(?:部门|单位|机构)?(?:和单位)?[ \t\u3000]*$")
 _SPACES = " \t\u3000"
+_NAME_MAX = 40  # no body's name is longer; longer pieces are prose
 
 
 def _blank(ch: str) -> bool:
@@ -93,29 +94,45 @@ class NameReader:
         entry = self._registry.match_department(name)
         return entry.name if entry is not None else None
 
-    def _resolve(self, view: str, text: str, a: int, b: int, prefix: str) -> list[Mention] | None:
-        """One listed piece: a generic unit, a registry body, an expanded ellipsis, or an unknown body."""
+    def _single(
+        self, view: str, text: str, a: int, b: int, prefix: str, joined: bool = False
+    ) -> Mention | None:
+        """One name: a generic unit, a registry body (also with the list's prefix), or an unknown body."""
         piece = view[a:b]
-        if not piece:
+        if not piece or len(piece) > _NAME_MAX:
             return None
         if GENERIC_RE.fullmatch(piece) or _GENERIC_PIECE_RE.match(piece):
-            return [Mention(a, b, text[a:b], True)]
+            return Mention(a, b, text[a:b], True)
         for candidate in (piece, prefix + piece) if prefix and not piece.startswith(prefix) else (piece,):
             official = self._official(candidate)
             if official is not None:
-                return [Mention(a, b, official, False)]
-        for k, ch in enumerate(piece):
-            if ch in _COORD and 0 < k < len(piece) - 1:
-                left = self._resolve(view, text, a, a + k, prefix)
-                inner = _PREFIX_RE.match(piece)
-                right = self._resolve(view, text, a + k + 1, b, inner.group(0) if inner else prefix)
-                if left is not None and right is not None:
-                    return left + right
-        if len(piece) <= 25 and piece.endswith(_BODY_SUFFIX):
+                return Mention(a, b, official, False)
+        if piece.endswith(_BODY_SUFFIX) and (joined or not any(ch in _COORD for ch in piece)):
             if piece in ("政府", "人民政府", "党委") and prefix:
-                return [Mention(a, b, self._official(prefix + piece) or prefix + piece, False)]
-            return [Mention(a, b, text[a:b], False)]
+                return Mention(a, b, self._official(prefix + piece) or prefix + piece, False)
+            return Mention(a, b, text[a:b], False)
         return None
+
+    def _resolve(self, view: str, text: str, a: int, b: int, prefix: str) -> list[Mention] | None:
+        """One listed piece: a name, or names joined by 和/及/与 ("自治区党委和政府" → 党委 + 人民政府)."""
+        whole = self._single(view, text, a, b, prefix)
+        if whole is not None:
+            return [whole]
+        if b - a > _NAME_MAX:
+            return None
+        found = _PREFIX_RE.match(view, a, b)
+        inner = found.group(0) if found else prefix
+        out: list[Mention] = []
+        k = a
+        for i in range(a + 1, b - 1):  # split at the first join after which the left part is a name
+            if view[i] in _COORD and (left := self._single(view, text, k, i, inner)) is not None:
+                out.append(left)
+                k = i + 1
+        last = self._single(view, text, k, b, inner) if out else None
+        if last is not None:
+            return [*out, last]
+        unknown = self._single(view, text, a, b, prefix, joined=True)  # "自治区大数据和信息中心"
+        return [unknown] if unknown is not None else None
 
     def names(self, view: str, text: str, start: int, end: int) -> list[Mention] | None:
         """A list of names ("自治区发展改革委、工业和信息化厅"); None unless every piece is a body or unit."""
@@ -165,21 +182,18 @@ class NameReader:
                     view[hit.start : hit.end]
                 ):
                     continue  # a bare 盟市 name in running text is a place (regions.py), not its government
-                official = self._official(hit.surface) or self._registry.department(hit.code).name
-                found.append(Mention(hit.start, hit.end, official, False))
-        taken = [(m.start, m.end) for m in found]
-        for m in GENERIC_RE.finditer(view):
-            if not any(a < m.end() and m.start() < b for a, b in taken):
-                found.append(Mention(m.start(), m.end(), text[m.start() : m.end()], True))
-                taken.append((m.start(), m.end()))
-        for m in _UNKNOWN_RE.finditer(view):
-            if not any(a < m.end() and m.start() < b for a, b in taken):
-                found.append(
-                    Mention(
-                        m.start(), m.end(), self._official(m.group(0)) or text[m.start() : m.end()], False
-                    )
-                )
-                taken.append((m.start(), m.end()))
+                found.append(Mention(hit.start, hit.end, entry.name, False))
+        taken = bytearray(len(view))  # 1 where a mention already stands
+        for f in found:
+            taken[f.start : f.end] = b"\x01" * (f.end - f.start)
+        for regex, generic in ((GENERIC_RE, True), (_UNKNOWN_RE, False)):
+            for m in regex.finditer(view):
+                if any(taken[m.start() : m.end()]):
+                    continue
+                written = text[m.start() : m.end()]
+                name = written if generic else self._official(written) or written
+                found.append(Mention(m.start(), m.end(), name, generic))
+                taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
         found.sort(key=lambda m: m.start)
         return self._expand_ellipsis(view, found)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from duban.tasks.chinese import detect_script, to_simplified
@@ -9,6 +10,7 @@ from duban.tasks.parser.decode import decode_bytes
 from duban.tasks.parser.header import find_horizon, find_issue_date, find_title
 from duban.tasks.parser.model import ParsedMeasure, ParsedPlan, ParseWarning, SourcedTarget, join_title_body
 from duban.tasks.parser.normalize import Line, split_lines
+from duban.tasks.parser.numbering import match_marker
 from duban.tasks.parser.outline import OutlineBuilder
 from duban.tasks.parser.paragraphs import (
     Noise,
@@ -25,6 +27,7 @@ from duban.tasks.parser.timex import extract_times
 from duban.tasks.registry import Registry, default_registry
 
 _SIGNATURE_STOP = frozenset("。；;！!？?，,：:")
+_DUTY_WORDS = re.compile(r"牵头|负责|配合|责任|时限|完成")
 
 
 class _Cleaned:
@@ -63,6 +66,8 @@ class _Cleaned:
                 continue
             if len(line.key) > 30 or any(ch in _SIGNATURE_STOP for ch in line.key):
                 break
+            if match_marker(line.key, line.key) is not None or _DUTY_WORDS.search(line.key):
+                break
             self.lines[index] = Line(line.number, "", "")
 
 
@@ -92,9 +97,8 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
         warnings.append(
             ParseWarning("no_outline", "未识别到分级编号的措施", "no numbered outline found", None)
         )
+    trim_closing(builder.root)
     outline, drafts, goals = Finaliser().run(builder.root)
-    if drafts:
-        drafts[-1] = trim_closing(drafts[-1])
 
     body_start = builder.root.children[0].line_start if builder.started else len(lines) + 1
     header = [line for line in lines if line.number < body_start]
@@ -110,6 +114,9 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
     measures = []
     for draft in drafts:
         measure_text = join_title_body(draft.title, draft.body)
+        responsibility = extract_responsibility(measure_text, rules, registry)
+        if draft.context and not (responsibility.lead or responsibility.cooperating):
+            responsibility = extract_responsibility(draft.context, rules, registry)
         measures.append(
             ParsedMeasure(
                 path=draft.path,
@@ -119,7 +126,7 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
                 line_start=draft.line_start,
                 line_end=draft.line_end,
                 time=extract_times(measure_text, issue_date),
-                responsibility=extract_responsibility(measure_text, rules, registry),
+                responsibility=responsibility,
                 regions=tuple(extract_regions(measure_text, registry)),
             )
         )

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from duban.tasks.chinese import to_simplified, to_traditional
 from duban.tasks.parser.normalize import Line
 from duban.tasks.parser.numbering import cn_to_int
 from duban.tasks.parser.paragraphs import classify_noise
@@ -22,9 +23,14 @@ _TITLE_SUFFIX = re.compile(
 _BANNER = re.compile(
     r".{0,30}(?:协会|学会|商会|联合会|研究会|促进会|基金会|公众号|官方微信|微信|网站|网|报社|杂志社|日报)"
 )
+# Red-header banners (…人民政府文件), document numbers (内政发〔2018〕17号), classification marks.
+_LETTERHEAD = re.compile(
+    r".{2,30}文件|.{0,20}[〔\[(]\s?\d{4}\s?[〕\])]\s?\d{1,4}\s?号"
+    r"|(?:特急|加急|平急|密级|机密|秘密).{0,10}"
+)
 _TITLE_STOP = re.compile(r"[。，,；;：:！!？?]")
 _COVER_LETTER = re.compile(r"现将《([^《》]{4,80})》(?:印发|转发|发)")
-_CITED = re.compile(r"《[^《》]{0,40}?关于([^《》]{2,60}?)的(?:指导|实施)?意见》")
+_CITED = re.compile(r"《[^《》]{0,40}?关于(印发)?([^《》]{2,60}?)的(?:指导|实施)?(?:意见|通知)》")
 _BECAUSE = re.compile(
     r"(?:提出|制定|制订|出台)(?:如下|以下|本)(实施意见|指导意见|意见|实施方案|工作方案|行动方案|方案|行动计划|计划|办法|措施)"
 )
@@ -32,6 +38,7 @@ _FULL_DATE = re.compile(
     r"((?:\d{4}|[〇零一二三四五六七八九]{4}))\s?年\s?(\d{1,2}|[一二三四五六七八九十]{1,3})\s?月"
     r"(?:\s?(\d{1,2}|[一二三四五六七八九十]{1,3})\s?日)?"
 )
+_NOTICE = re.compile(r"关于(?:印发|转发|下发|发布)\s?(《?.{4,80}?》?)的通知")
 _YEAR_RANGE = re.compile(r"(\d{4})\s?[—–\-－~～至到]\s?(\d{4})")
 _FIVE_YEAR = re.compile(r"十([一二三四五六七八九])五")
 _BY_YEAR = re.compile(r"到\s?(\d{4})\s?年")
@@ -44,10 +51,13 @@ class Title:
     text: str | None
     inferred: bool
     line: int | None
+    last_line: int | None = None
 
 
 def _titleish(key: str) -> bool:
-    if not key or len(key) > 50 or _TITLE_STOP.search(key) or _BANNER.fullmatch(key):
+    if not key or len(key) > 50 or _TITLE_STOP.search(key):
+        return False
+    if _BANNER.fullmatch(key) or _LETTERHEAD.fullmatch(key):
         return False
     return classify_noise(key) is None
 
@@ -68,13 +78,45 @@ def _title_block(lines: Sequence[Line]) -> Title | None:
         block = content[first : index + 1]
         if suffix:
             block.append(content[index + 1])
-        return Title("".join(part.text for part in block), False, block[0].number)
+        return Title("".join(part.text for part in block), False, block[0].number, block[-1].number)
+    return None
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s", "", text)
+
+
+def _lines_spelling(lines: Sequence[Line], named: str) -> Title | None:
+    """One to three consecutive lines that spell the name a notice gives its plan."""
+    content = [line for line in lines if line.text]
+    wanted = _squeeze(named)
+    for first in range(len(content)):
+        joined = ""
+        for last in range(first, min(first + 3, len(content))):
+            joined += _squeeze(content[last].text)
+            if joined == wanted:
+                text = "".join(line.text for line in content[first : last + 1])
+                return Title(text, False, content[first].number, content[last].number)
+            if not wanted.startswith(joined):
+                break
     return None
 
 
 def find_title(header: Sequence[Line], preamble_text: str, preamble_key: str) -> Title:
     """The title at the head of the document, else from its cover letter, else inferred from the preamble."""
     block = _title_block(header)
+    if block is not None and block.text is not None:
+        notice = _NOTICE.search(to_simplified(block.text))
+        if notice is None:
+            return block
+        # "关于印发《X》的通知": the plan's own title follows the cover letter, or is X.
+        after = [line for line in header if line.number > (block.last_line or 0)]
+        start, end = notice.span(1)
+        named = block.text[start:end].strip("《》 ")
+        inner = _title_block(after) or _lines_spelling(after, named)
+        if inner is not None:
+            return inner
+        return Title(named, False, block.line, block.last_line)
     if block is not None:
         return block
     cover = _COVER_LETTER.search(preamble_key)
@@ -84,10 +126,15 @@ def find_title(header: Sequence[Line], preamble_text: str, preamble_key: str) ->
     if because is not None:
         cited = [found for found in _CITED.finditer(preamble_key, 0, because.start())]
         if cited:
-            subject = preamble_text[cited[-1].start(1) : cited[-1].end(1)]
+            subject = preamble_text[cited[-1].start(2) : cited[-1].end(2)]
+            if cited[-1].group(1):  # 《国务院关于印发X的通知》: the plan carries X out
+                subject = f"贯彻落实{subject}"
             kind = because.group(1)
             kind = {"意见": "实施意见", "方案": "实施方案", "计划": "实施计划"}.get(kind, kind)
-            return Title(f"关于{subject}的{kind}", True, None)
+            title = f"关于{subject}的{kind}"
+            if to_simplified(subject) != subject:  # keep the document's script
+                title = to_traditional(title)
+            return Title(title, True, None)
     return Title(None, False, None)
 
 

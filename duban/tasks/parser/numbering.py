@@ -134,7 +134,7 @@ def _label(style: Style, number: int, raw: str) -> str:
 
 def _skip_separators(key: str, pos: int, *, word_style: bool) -> int:
     limit = min(len(key), pos + 4)
-    while pos < limit and (key[pos] in _AFTER_SEPARATORS if word_style else key[pos] in " \t"):
+    while pos < limit and (key[pos] in _AFTER_SEPARATORS if word_style else key[pos] in " \t、"):
         pos += 1
     return pos
 

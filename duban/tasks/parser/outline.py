@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 
 from duban.tasks.parser.numbering import Marker, Style, expected_labels, match_marker
 from duban.tasks.parser.paragraphs import Paragraph
+from duban.tasks.parser.tables import TableHeader, read_header, row_parts, split_cells
 
 _MAX_GAP = 3  # numbering may skip a couple of items (abridged documents, typos)
 _MAX_COLON_HEADING_CHARS = 25
 _MAX_INLINE_HEADING_CHARS = 50
 _INLINE_WINDOW = 8000  # an item running on in the same line is never longer than this
 _SENTENCE_END = "。；;！!？?"
+# A paragraph that only says who is responsible: "(责任单位:…)", "牵头单位:…".
+ANNOTATION = re.compile(r"[(〔【\[]?\s?(?:牵头|责任|主责|配合|协办)(?:单位|部门)\s?[:：]")
 _ANNEX = re.compile(r"(?:附件|附表|附录)\s?\d{0,2}\s?(?::.{0,60})?")
 
 
@@ -75,6 +78,7 @@ class OutlineBuilder:
         self.preamble: list[Paragraph] = []
         self.last_number: dict[Style, int] = {}
         self.stopped_at: int | None = None
+        self.table: TableHeader | None = None
 
     @property
     def started(self) -> bool:
@@ -85,22 +89,66 @@ class OutlineBuilder:
         """Take the next paragraph; False once the body has ended (an annex begins)."""
         if self.stopped_at is not None:
             return False
+        if self.started and self._table_row(paragraph):
+            return True
         marker = match_marker(paragraph.key, paragraph.text)
-        if marker is not None and self._accept(marker):
+        if marker is not None and self._accept(marker, paragraph.key):
             self._consume(paragraph, marker)
         elif not self.started:
             self.preamble.append(paragraph)
         elif _ANNEX.fullmatch(paragraph.key):
             self.stopped_at = paragraph.line_start
             return False
+        elif ANNOTATION.match(paragraph.key) and self._annotates_group():
+            # "(责任单位:…)" after the last of several sub-items, none annotated: it is for all of them.
+            self.stack[-2].body.append(paragraph)
         else:
             self._consume(paragraph, None)
         return True
 
-    def _accept(self, marker: Marker) -> bool:
+    def _table_row(self, paragraph: Paragraph) -> bool:
+        """Take a row of a task table (or its header); False when the paragraph is not one."""
+        if "\t" not in paragraph.text:
+            # A merged category row ("一、大气污染防治") keeps the table going; running text ends it.
+            if self.table is not None and (len(paragraph.key) > 40 or "。" in paragraph.key):
+                self.table = None
+            return False
+        cells = split_cells(paragraph)
+        header = read_header(cells)
+        if header is not None:
+            self.table = header
+            return True
+        if self.table is None:
+            return False
+        parts = row_parts(self.table, cells)
+        if parts is None:
+            return True
+        _, title, title_key, body, body_key = parts
+        parent = self.stack[-1]
+        number = sum(1 for child in parent.children if child.style is None) + 1
+        line = paragraph.line_start
+        row = RawNode(None, number, f"#{number}", title, title_key, False, line, paragraph.line_end)
+        if body:
+            row.body.append(Paragraph(body, body_key, ((0, line),)))
+        parent.children.append(row)
+        return True
+
+    def _annotates_group(self) -> bool:
+        if len(self.stack) < 3:
+            return False
+        siblings = self.stack[-2].children
+        return len(siblings) >= 2 and not any(
+            ANNOTATION.match(part.key) for sibling in siblings for part in sibling.body
+        )
+
+    def _accept(self, marker: Marker, key: str) -> bool:
         for node in self.stack[1:]:
             if node.style is marker.style:
                 return node.number < marker.number <= node.number + _MAX_GAP
+        top = self.stack[-1].style
+        if top is not None and marker.style < top and not _short_heading(key, marker.end):
+            # A new level above open deeper ones ("（一）" inside a "1." item) needs a real heading.
+            return False
         last = self.last_number.get(marker.style)
         if marker.number == 1:
             return True
@@ -157,6 +205,11 @@ class OutlineBuilder:
                 if position is not None and (best is None or position < best):
                     best = position
         return best
+
+
+def _short_heading(key: str, start: int) -> bool:
+    end = heading_end(key, start)
+    return 0 < end - start <= _MAX_INLINE_HEADING_CHARS and not any(ch in "，,；;" for ch in key[start:end])
 
 
 def _find_after_sentence(key: str, spelling: str, start: int, stop: int) -> int | None:

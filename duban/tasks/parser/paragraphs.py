@@ -24,6 +24,10 @@ _TRAILER = re.compile(r"(?:抄送|抄报|分送|发送|主题词)\s?:")
 _NOTE_LINE = re.compile(
     r"(?:来源|稿源|文章来源|信息来源|责任编辑|编辑|审核|校对|发布时间|发布日期|作者|点击数|浏览次数)\s?:"
 )
+# Page numbers left by PDF or Word exports: "— 5 —", "-12-", "第3页 共20页", a bare "7".
+_PAGE_NUMBER = re.compile(
+    r"[-—–]{1,2}\s?\d{1,4}\s?[-—–]{1,2}|第\s?\d{1,4}\s?页(?:\s?[,/]?\s?共\s?\d{1,4}\s?页)?|\d{1,4}"
+)
 _INLINE_SOURCE = re.compile(r"(?<=[。！!？?”」])\s?(?:来源|稿源|文章来源|信息来源)\s?:")
 
 
@@ -31,6 +35,7 @@ class Noise(StrEnum):
     """Kinds of lines that are not document text."""
 
     date = "date"
+    page = "page"
     editorial = "editorial"
     trailer = "trailer"
     note = "note"
@@ -42,6 +47,8 @@ def classify_noise(key: str) -> Noise | None:
         return None
     if DATE_LINE.fullmatch(key):
         return Noise.date
+    if _PAGE_NUMBER.fullmatch(key):
+        return Noise.page
     if _EDITORIAL.fullmatch(key):
         return Noise.editorial
     if _TRAILER.match(key):
@@ -155,7 +162,8 @@ def build_paragraphs(lines: Sequence[Line]) -> tuple[list[Paragraph], Joins]:
             gap += 1
             continue
         text, key = line.text, line.key
-        if texts and _may_join(keys, length, key, gap):
+        # Table rows (tab-separated cells) are never joined.
+        if texts and "\t" not in texts[-1] and "\t" not in text and _may_join(keys, length, key, gap):
             page_breaks += 1
             # A page break sometimes repeats the last character on the next page (深 / 深化实施).
             if gap > 0 and len(key) > 1 and key[0] == keys[-1][-1] and _is_cjk(key[0]):

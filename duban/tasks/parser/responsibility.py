@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from duban.tasks.parser.bodies import Mention, NameReader
-from duban.tasks.parser.facts import DocRules, Responsibility
+from duban.tasks.parser.facts import DocRules, Responsibility, ResponsibilitySource
 from duban.tasks.parser.textview import book_title_spans, bracket_spans, in_spans, search_view, split_top
 from duban.tasks.registry import Registry
 
@@ -80,7 +80,7 @@ class _Roles:
         if mention.generic and mention.name not in self.generic:
             self.generic.append(mention.name)
 
-    def result(self, source: str | None, rules: DocRules) -> Responsibility:
+    def result(self, source: ResponsibilitySource | None, rules: DocRules) -> Responsibility:
         coop = [n for n in self.coop if n not in self.lead]
         for unit in rules.standing_units:
             if unit not in self.lead and unit not in coop:
@@ -92,7 +92,7 @@ class _Roles:
             lead=tuple(self.lead),
             cooperating=tuple(coop),
             guidance=tuple(n for n in self.guide if n not in self.lead),
-            source="explicit" if source == "explicit" else "body" if source == "body" else None,
+            source=source,
             evidence=tuple(evidence),
             generic=tuple(self.generic),
         )
@@ -112,6 +112,8 @@ def detect_doc_rules(text: str) -> DocRules:
         start += 1
     sentence = text[start:end]
     units = NameReader(None).standing_units(search_view(sentence), sentence)
+    if not units:  # "…的项目不再列出" is no rule about responsible units
+        return DocRules(first_listed_is_lead=first, standing_units=(), standing_text=None)
     return DocRules(first_listed_is_lead=first, standing_units=tuple(units), standing_text=sentence)
 
 
@@ -219,11 +221,8 @@ def _read_labels(
         role = _LABEL_ROLES.get(m.group("label"))
         if role is None or in_spans(m.start(), books) or _inside_bracket(view, m.start()):
             continue
-        stop = len(view)
-        for ch in "；;。\n":
-            found = view.find(ch, m.end())
-            if found != -1:
-                stop = min(stop, found)
+        ends = (view.find(ch, m.end(), m.end() + 300) for ch in "；;。\n")
+        stop = min((pos for pos in ends if pos != -1), default=min(len(view), m.end() + 300))
         nxt = _LABEL_RE.search(view, m.end(), stop)
         if nxt is not None:
             stop = nxt.start()
@@ -234,8 +233,9 @@ def _read_labels(
 
 
 def _inside_bracket(view: str, pos: int) -> bool:
-    opened = max(view.rfind("（", 0, pos), view.rfind("(", 0, pos))
-    closed = max(view.rfind("）", 0, pos), view.rfind(")", 0, pos))
+    lo = max(0, pos - 300)
+    opened = max(view.rfind("（", lo, pos), view.rfind("(", lo, pos))
+    closed = max(view.rfind("）", lo, pos), view.rfind(")", lo, pos))
     return opened > closed
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from duban.tasks.parser.model import Exclusion, NodeKind, OutlineNode
 from duban.tasks.parser.numbering import Style
-from duban.tasks.parser.outline import RawNode, split_heading
+from duban.tasks.parser.outline import ANNOTATION, RawNode, split_heading
 from duban.tasks.parser.paragraphs import Paragraph
 
 # Each part of a heading ("指导思想、原则和目标" → 指导思想 / 原则 / 目标) must match one of these, in full,
@@ -48,6 +48,16 @@ _SENTENCE_BREAK = re.compile(r"[。！!？?\n]")
 
 def classify_heading(title_key: str) -> Exclusion | None:
     """Whether a heading names a non-measure part (指导思想, 基本原则, 形势, 目标), by keywords."""
+    found = _classify(title_key)
+    if found is None:
+        # "一、总体要求 以习近平…为指导，…": a short heading run into its text after a space.
+        head = title_key.strip().split(maxsplit=1)[0] if title_key.strip() else ""
+        if head != title_key.strip() and len(head) <= 20:
+            found = _classify(head)
+    return found
+
+
+def _classify(title_key: str) -> Exclusion | None:
     heading = re.sub(r"\s", "", title_key).rstrip("。.：:")
     if not heading or len(heading) > 40:
         return None
@@ -134,6 +144,7 @@ class MeasureDraft:
     body_key: str
     line_start: int
     line_end: int
+    context: str = ""  # responsibility annotations of enclosing headings, for measures without their own
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,13 +182,15 @@ class Finaliser:
 
     def run(self, root: RawNode) -> tuple[tuple[OutlineNode, ...], list[MeasureDraft], list[GoalsPart]]:
         """The final outline, the measure drafts in reading order and the goals parts."""
-        outline = tuple(self._node(child, (), inherited=None) for child in root.children)
+        outline = tuple(self._node(child, (), None, "") for child in root.children)
         goals = [
             part for child in root.children for part in _goals_parts(child, (child.label,), self.excluded)
         ]
         return outline, self.measures, goals
 
-    def _node(self, node: RawNode, parent: tuple[str, ...], inherited: Exclusion | None) -> OutlineNode:
+    def _node(
+        self, node: RawNode, parent: tuple[str, ...], inherited: Exclusion | None, context: str
+    ) -> OutlineNode:
         _promote_title(node)
         own = classify_heading(node.title_key)
         self.excluded[id(node)] = own
@@ -198,9 +211,13 @@ class Finaliser:
                     body_key(node.body),
                     node.line_start,
                     node.last_line(),
+                    context,
                 )
             )
-        children = tuple(self._node(child, path, excluded) for child in node.children)
+        notes = [paragraph.text for paragraph in node.body if ANNOTATION.match(paragraph.key)]
+        if node.children and notes:
+            context = "\n".join([context, *notes]).strip()
+        children = tuple(self._node(child, path, excluded, context) for child in node.children)
         return OutlineNode(
             kind=_kind(node),
             label=node.label,
@@ -215,27 +232,25 @@ class Finaliser:
         )
 
 
-def trim_closing(draft: MeasureDraft) -> MeasureDraft:
-    """The last measure without the document's closing exhortation (让我们…而不懈奋斗！)."""
-    found = _EXHORTATION.search(draft.body_key)
+def trim_closing(root: RawNode) -> None:
+    """Cut the closing exhortation (让我们…而不懈奋斗！) off the last paragraph of the last node."""
+    node = root
+    while node.children:
+        node = node.children[-1]
+    if not node.body:
+        return
+    paragraph = node.body[-1]
+    found = _EXHORTATION.search(paragraph.key)
     if found is None:
-        return draft
-    cut = _sentence_start(draft.body_key, found.start())
+        return
+    cut = _sentence_start(paragraph.key, found.start())
     while cut > 0:
-        previous = _sentence_start(draft.body_key, cut - 1)
-        if "事关" not in draft.body_key[previous:cut]:
+        previous = _sentence_start(paragraph.key, cut - 1)
+        if "事关" not in paragraph.key[previous:cut]:
             break
         cut = previous
-    body = draft.body[:cut].rstrip()
-    return MeasureDraft(
-        draft.path,
-        draft.kind,
-        draft.title,
-        body,
-        draft.body_key[: len(body)],
-        draft.line_start,
-        draft.line_end,
-    )
+    kept = paragraph.cut(0, cut) if cut > 0 else None
+    node.body = node.body[:-1] + ([kept] if kept is not None and kept.text else [])
 
 
 def _sentence_start(key: str, position: int) -> int:

@@ -75,6 +75,7 @@ _LEAD_NOISE_RE = re.compile(
     r"^(?:[ \t\u3000、,，和及并且其中]|--|—|力争|确保"
     r"|(?:到|至)?[ \t\u3000]*(?:19|20)\d{2}[ \t\u3000]*年(?:底|末)?(?:前)?)+"
 )
+_INDICATOR_MAX = 60  # an indicator is a noun phrase, never a paragraph
 _YEAR_IN_RE = re.compile(r"(?:19|20)\d{2}")
 _CLAUSE_MARKS_RE = re.compile(r"[（(【\[）)】\]\n，,；;。：:！？!?]")
 
@@ -137,7 +138,8 @@ def _read_clause(
     cursor = clause.start
     for m in _VALUE_RE.finditer(view, clause.start, clause.end):
         values = list(_ONE_VALUE_RE.finditer(view, m.start("vals"), m.end("vals")))
-        raw_indicator = text[cursor : m.start()]
+        window = max(cursor, m.start() - _INDICATOR_MAX)
+        raw_indicator = text[window : m.start()]
         indicator = _clean_indicator(raw_indicator)
         verb = m.group("verb")
         if not verb and not (values[0].group("unit") and search_view(indicator).endswith(_HEADS)):
@@ -149,8 +151,7 @@ def _read_clause(
         names = _indicators(indicator, len(values), m.group("adv"))
         if not names:
             continue
-        sentence = text[clause.start : m.end()].strip(" \t\u3000")
-        sentence = sentence[len(sentence) - len(sentence.lstrip("、,，-—")) :]
+        sentence = text[window : m.end()].strip(" \t\u3000").lstrip("、,，-—")
         for i, name in enumerate(names):
             value_m = values[i] if len(values) == len(names) else values[0]
             found.append(len(targets))

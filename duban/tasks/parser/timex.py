@@ -56,8 +56,9 @@ _REL_N_RE = re.compile(
 )
 _REL_M_RE = re.compile(
     r"(?<![\d年])(?P<q>今年|本年度|本年|当年|明年|次年|翌年|上一年度|上一年|上年度|上年|每年|年度)?"
-    rf"{_SP}(?:(?P<m>{_MD}){_SP}月(?:{_SP}(?P<d>{_DAY}){_SP}[日号])?(?P<end>底|末)?(?P<bef>以前|之前|前)?"
+    rf"{_SP}(?:(?P<m>{_MD}){_SP}月(?:{_SP}(?P<d>{_DAY}){_SP}[日号])?(?P<end>底|末)?(?P<bef>以前|之前|前)?(?<=[底末前])"
     r"|(?P<ye>年底|年末|年内)(?P<bef2>以前|之前|前)?)"
+    r"|(?<![\d年])(?P<q2>今年|本年|当年|明年|次年|翌年|上年|每年)(?P<ye2>底|末|内)(?:以前|之前|前)?"
 )
 _FREQ_RE = re.compile(
     r"(?P<f>每周|每星期|每个月|每月|按月|逐月|每个季度|每季度|每季|按季度|按季|每半年|每年度|每一年|每年|按年度)"
@@ -70,6 +71,7 @@ _RATE_RE = re.compile(
     r"新增|减少|增加|增长|下降|降低|提高|削减|造林|种植|改造|淘汰|治理|完成\d|\d+(?:万|亿|%)"
 )
 _CLAUSE_END = "，,；;。！？!?\n"
+_CLAUSE_END_RE = re.compile("[，,；;。！？!?\n]")
 _BOUNDARY = set("。；;，,：:！？!?\n\r") | {""}
 _ADVERBS = (
     "力争",
@@ -88,7 +90,7 @@ _ADVERBS = (
     "实现",
 )
 _NOT_AFTER = set("的度间以代份版第相比同基为中初至到后来和与及或前左内末是")
-_BASE_BEFORE = ("比", "较", "与", "同", "相比", "对比", "相较", "低于", "高于", "超过", "等于", "对")
+_BASE_BEFORE = ("比", "较", "与", "同", "相比", "对比", "相较", "低于", "高于", "超过", "等于")
 _BASE_AFTER = (
     "的基础上",
     "基础上",
@@ -131,7 +133,7 @@ def extract_times(text: str, issue_date: dt.date | None = None) -> TimeInfo:
     books = book_title_spans(view)
     cands: list[_Cand] = []
     for regex, gate, build in _SCANNERS:
-        for m in _matches(regex, gate, view):
+        for m in _matches(regex, gate, view, 40):
             cand = build(m, view, text, books, issue_date)
             if cand is not None:
                 cands.append(cand)
@@ -139,21 +141,24 @@ def extract_times(text: str, issue_date: dt.date | None = None) -> TimeInfo:
     return _assemble(chosen, view, text)
 
 
-def _matches(regex: re.Pattern[str], gate: re.Pattern[str] | None, view: str) -> Iterator[re.Match[str]]:
+def _matches(
+    regex: re.Pattern[str], gate: re.Pattern[str] | None, view: str, before: int
+) -> Iterator[re.Match[str]]:
     """`regex.finditer(view)`, or, for patterns with long optional heads, only around the gate's hits."""
     if gate is None:
         yield from regex.finditer(view)
         return
-    seen: set[tuple[int, int]] = set()
+    done = 0  # matches do not overlap, as with finditer
     for g in gate.finditer(view):
-        pos = max(0, g.start() - 60)
-        while (m := regex.search(view, pos, min(len(view), g.end() + 16))) is not None:
+        pos = max(done, g.start() - before)
+        while pos <= g.start() and (m := regex.search(view, pos, min(len(view), g.end() + 16))) is not None:
             if m.start() > g.start():
                 break
-            if m.end() > g.start() and m.span() not in seen:
-                seen.add(m.span())
-                yield m
             pos = max(m.end(), m.start() + 1)
+            if m.end() > g.start():
+                done = m.end()
+                yield m
+                break
 
 
 def _select(cands: list[_Cand]) -> list[_Cand]:
@@ -350,16 +355,15 @@ def _scan_rel_m(
     m: re.Match[str], view: str, text: str, books: list[tuple[int, int]], issue: dt.date | None
 ) -> _Cand | None:
     g = m.groupdict()
-    if not (g["bef"] or g["end"] or g["ye"] or g["bef2"]):
-        return None
     start, end = m.start(), m.end()
     t_start = start + len(m.group(0)) - len(m.group(0).lstrip(" \t\u3000\u00a0"))
     if in_spans(start, books) or _is_base(view, t_start, end):
         return _Cand(t_start, end, None)
-    q = g["q"]
+    q = g["q"] or g["q2"]
+    ye = g["ye"] or (g["ye2"] and "年" + g["ye2"])
     if q in _RECURRING_Q:
         return _Cand(t_start, end, TimeExpr(text[t_start:end], "relative", t_start, end, None))
-    if g["ye"] == "年内" and q is None:
+    if ye == "年内" and q is None:
         return None  # "年内" alone is too vague ("一年内" is read by the duration scanner)
     date: dt.date | None = None
     if issue is not None:
@@ -379,7 +383,7 @@ def _scan_rel_m(
 _Scanner = Callable[[re.Match[str], str, str, list[tuple[int, int]], dt.date | None], _Cand | None]
 # Gates: the relative patterns start with long optional heads, so they are only tried near their core.
 _REL_N_GATE = re.compile(r"(?:工作日|自然日|日|天|月|周|星期|年)[ \t\u3000\u00a0]*(?:以内|之内|内)")
-_REL_M_GATE = re.compile(r"月|年[底末内]")
+_REL_M_GATE = re.compile(r"[月日号](?:[底末前]|以前|之前)|年[底末内]")
 _SCANNERS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None, _Scanner], ...] = (
     (_RANGE_RE, None, _scan_range),
     (_YEAR_RE, None, _scan_year),
@@ -391,12 +395,7 @@ _SCANNERS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None, _Scanner], ...] 
 def _recurrence(view: str, text: str) -> Recurrence | None:
     """The first recurring duty: a frequency word followed, in the same clause, by a reporting/acting verb."""
     for m in _FREQ_RE.finditer(view):
-        stop = len(view)
-        for ch in _CLAUSE_END:
-            pos = view.find(ch, m.end(), m.end() + 40)
-            if pos != -1:
-                stop = min(stop, pos)
-        window = view[m.end() : min(stop, m.end() + 30)]
+        window = _CLAUSE_END_RE.split(view[m.end() : m.end() + 30], maxsplit=1)[0]
         duty = _DUTY_RE.search(window)
         if duty is None or _RATE_RE.search(window[: duty.start()]):
             continue

@@ -82,7 +82,11 @@ def test_docx_paragraphs_and_tables_in_document_order() -> None:
 def test_parse_bytes_reads_a_docx() -> None:
     plan = parse_bytes(_docx_bytes(), "plan.docx")
     assert plan.title == "关于加强生态环境保护的实施意见"
-    assert [list(m.path) for m in plan.measures] == [["一", "(一)"], ["一", "(二)"]]
+    assert [list(m.path) for m in plan.measures] == [["一", "(一)", "#1"], ["一", "(二)"]]
+    row = plan.measures[0]
+    assert row.title == "治理扬尘"
+    assert row.body == "牵头单位：自治区住房和城乡建设厅"
+    assert row.responsibility.lead and "住房" in row.responsibility.lead[0]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from duban.tasks.parser import ParsedPlan, parse
+from duban.tasks.parser import ParsedPlan, parse, to_json_dict
 
 SHARED = Path(__file__).resolve().parents[4] / "shared"
 SEEDS = sorted((SHARED / "seeds").glob("*.txt")) if (SHARED / "seeds").is_dir() else []
@@ -153,3 +153,40 @@ def test_fact_agreement_rates(seeds: list[Seed]) -> None:
     assert rates["from_years"] >= 0.97
     assert rates["regions"] >= 0.9
     assert rates["target_indicators"] >= 0.8
+
+
+DESIGN_MEASURE_KEYS = {
+    "path",
+    "title",
+    "body",
+    "deadline",
+    "deadline_text",
+    "milestones",
+    "recurrence",
+    "lead",
+    "cooperating",
+    "guidance",
+    "lead_source",
+    "regions",
+}
+
+
+def test_json_output_has_the_design_shape(seeds: list[Seed]) -> None:
+    for seed in seeds:
+        data = to_json_dict(seed.plan)
+        json.dumps(data, ensure_ascii=False)
+        assert {"title", "script", "measures", "targets"} <= set(data)
+        assert data["script"] in {"simplified", "traditional"}
+        assert len(data["measures"]) == len(seed.plan.measures)
+        for measure in data["measures"]:
+            assert set(measure) >= DESIGN_MEASURE_KEYS
+            assert measure["deadline"] is None or len(measure["deadline"]) == 10
+            assert all(set(m) == {"date", "text"} for m in measure["milestones"])
+            assert measure["lead_source"] in {None, "explicit", "rule", "body"}
+        for target in data["targets"]:
+            assert {"indicator", "value", "unit", "year", "text"} <= set(target)
+    first = to_json_dict(seeds[1].plan)["measures"][0]
+    assert first["path"] == ["二", "(一)", "#1"]
+    assert first["deadline_text"] == "到2027年"
+    assert [m["date"] for m in first["milestones"]] == ["2027-12-31", "2035-12-31"]
+    assert first["deadline"] == "2035-12-31"  # the last milestone; deadline_text is the first expression

@@ -235,3 +235,118 @@ def test_document_without_outline_gives_no_measures_and_a_warning() -> None:
     plan = parse("这是一段没有编号的文字。\n又一段文字。\n")
     assert plan.measures == ()
     assert [w.code for w in plan.warnings] == ["no_outline"]
+
+
+def test_notice_title_gives_way_to_the_plan_title() -> None:
+    plan = parse(
+        "关于印发《生态环境保护规划》的通知\n各盟市：\n现将《生态环境保护规划》印发给你们，请认真贯彻落实。\n"
+        "生态环境保护规划\n一、任务\n（一）加强治理。内容。\n"
+    )
+    assert plan.title == "生态环境保护规划"
+    only_notice = parse("关于印发《大气污染防治实施方案》的通知\n一、任务\n（一）加强治理。内容。\n")
+    assert only_notice.title == "大气污染防治实施方案"
+
+
+def test_separator_after_a_bracketed_number_is_not_part_of_the_title() -> None:
+    plan = parse("一、任务\n（一）、加强治理。内容。\n")
+    assert plan.measures[0].title == "加强治理"
+
+
+def test_a_bracketed_number_inside_an_arabic_item_does_not_open_a_level_above_it() -> None:
+    plan = parse(
+        "一、任务\n1.治理扬尘。内容如下：\n（一）施工工地要做到六个百分之百，并按照要求实施在线监测和视频监控管理\n"
+        "2.治理燃煤。内容。\n"
+    )
+    assert _paths(plan) == [["一", "1."], ["一", "2."]]
+    assert "（一）施工工地" in plan.measures[0].body
+
+
+def test_a_heading_only_last_item_is_not_taken_for_a_signature() -> None:
+    plan = parse("一、任务\n（一）加强治理。内容。\n（二）做好示范推广\n")
+    assert _titles(plan) == ["加强治理", "做好示范推广"]
+
+
+def test_letterhead_and_document_number_are_not_part_of_the_title() -> None:
+    plan = parse(
+        "内蒙古自治区人民政府文件\n内政发〔2018〕17号\n内蒙古自治区人民政府关于加强环境保护的意见\n"
+        "一、任务\n（一）加强治理。内容。\n"
+    )
+    assert plan.title == "内蒙古自治区人民政府关于加强环境保护的意见"
+
+
+def test_notice_without_book_title_marks_finds_the_plan_title_spelled_over_lines() -> None:
+    plan = parse(
+        "市政府办公厅关于印发应急体系建设规划责任分解的通知\n各县人民政府：\n现将责任分解印发给你们。\n"
+        "市政府办公厅\n2017年4月13日\n应急体系建设\n规划责任分解\n一、任务\n（一）完善预案。内容。\n"
+    )
+    assert plan.title == "应急体系建设规划责任分解"
+    assert str(plan.issue_date) == "2017-04-13"
+
+
+def test_responsibility_line_after_a_group_of_sub_items_applies_to_all_of_them() -> None:
+    plan = parse(
+        "一、任务\n1.完善预案体系\n（1）加强预案管理。内容。\n（2）推进预案精编化。内容。\n"
+        "（责任单位：自治区生态环境厅）\n2.健全体制\n（1）推进机构建设。内容。\n（责任单位：自治区水利厅）\n"
+        "二、分工\n1.治理扬尘。内容。\n牵头单位：自治区住房和城乡建设厅\n2.治理燃煤。内容。\n"
+    )
+    leads = {measure.path: measure.responsibility.lead for measure in plan.measures}
+    assert leads[("一", "1.", "(1)")] == ("自治区生态环境厅",)
+    assert leads[("一", "1.", "(2)")] == ("自治区生态环境厅",)
+    assert leads[("一", "2.", "(1)")] == ("自治区水利厅",)
+    assert plan.measures[1].body == "内容。"
+    assert leads[("二", "1.")] and "住房" in leads[("二", "1.")][0]
+    assert leads[("二", "2.")] == ()
+
+
+def test_hard_wrapped_lines_are_read_as_one_paragraph() -> None:
+    plan = parse(
+        "一、重点任务\n（一）加强大气污染防治。推进工业企业全面达标排放，2020\n年底前完成钢铁行业超低排放改造，加快淘汰燃煤小锅\n炉。\n"
+        "（二）加强水污染防治。保障饮用水安全。\n"
+    )
+    assert (
+        plan.measures[0].body
+        == "推进工业企业全面达标排放，2020年底前完成钢铁行业超低排放改造，加快淘汰燃煤小锅炉。"
+    )
+    assert (plan.measures[0].line_start, plan.measures[0].line_end) == (2, 4)
+    assert plan.measures[0].time.deadline_text is not None
+
+
+def test_inferred_title_keeps_a_traditional_document_in_its_script() -> None:
+    plan = parse(
+        "為貫徹落實《國務院關於印發大氣污染防治行動計劃的通知》,結合我省實際,提出如下實施意見。\n"
+        "一、具體措施\n(一)調整能源結構。控制煤炭消費總量。\n"
+    )
+    assert plan.title == "關於貫徹落實大氣污染防治行動計劃的實施意見"
+    assert plan.title_inferred
+
+
+def test_a_heading_run_into_its_text_after_a_space_is_still_classified() -> None:
+    plan = parse(
+        "一、指导思想 以习近平新时代中国特色社会主义思想为指导，推进生态文明建设。\n二、重点任务\n（一）加强治理。内容。\n"
+    )
+    assert _paths(plan) == [["二", "(一)"]]
+    assert plan.outline[0].excluded is Exclusion.ideology
+
+
+def test_page_numbers_between_the_halves_of_a_sentence_are_dropped() -> None:
+    plan = parse(
+        "一、任务\n（一）加强监管。推进生态环境保护综合行政执法改革，全面实施双随机\n\n— 5 —\n\n"
+        "一公开监管。\n（二）加强保障。内容。\n"
+    )
+    assert plan.measures[0].body == "推进生态环境保护综合行政执法改革，全面实施双随机一公开监管。"
+
+
+def test_task_table_rows_are_measures_with_their_cells_as_labelled_lines() -> None:
+    plan = parse(
+        "一、重点任务分工\n序号\t重点任务\t牵头单位\t配合单位\t完成时限\n"
+        "1\t治理工业扬尘\t自治区生态环境厅\t自治区水利厅\t2020年底前\n"
+        "2\t淘汰燃煤小锅炉\t自治区发展改革委\t\t2019年底前\n"
+        "二、保障措施\n（一）加强组织领导。内容。\n"
+    )
+    assert _paths(plan) == [["一", "#1"], ["一", "#2"], ["二", "(一)"]]
+    first = plan.measures[0]
+    assert first.title == "治理工业扬尘"
+    assert first.body == "牵头单位：自治区生态环境厅\n配合单位：自治区水利厅\n完成时限：2020年底前"
+    assert first.responsibility.lead == ("自治区生态环境厅",)
+    assert first.time.deadline_text is not None
+    assert plan.measures[1].body == "牵头单位：自治区发展改革委\n完成时限：2019年底前"

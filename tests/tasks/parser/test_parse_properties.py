@@ -57,6 +57,11 @@ FRAGMENTS = [
     "（本文有删减）",
     "2025年10月28日",
     "让我们",
+    "\t",
+    "序号\t重点任务\t牵头单位\t完成时限\n",
+    "1\t治理扬尘\t自治区生态环境厅\t2020年底前\n",
+    "（责任单位：自治区水利厅）",
+    "— 5 —",
     "[bookmark: _Toc1]",
     "深",
     "關於環境保護",
@@ -69,27 +74,29 @@ FRAGMENTS = [
 documents = st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=8), max_size=60).map("".join)
 
 
-def _parse_or_refuse(text: str) -> None:
+def _parse_or_refuse(text: str, *, twice: bool = True) -> None:
     try:
         first = parse(text)
     except ParseError as error:
         assert error.code in {"empty_document", "binary_document"}
         return
-    second = parse(text)
-    assert first == second
+    if twice:
+        assert parse(text) == first
     json.dumps(to_json_dict(first), ensure_ascii=True)
+    paths = [measure.path for measure in first.measures]
+    assert len(paths) == len(set(paths)), "measure paths must be unique (they key the stored measures)"
     for measure in first.measures:
         assert 1 <= measure.line_start <= measure.line_end
         assert measure.title or measure.body
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents)
 def test_structured_text_parses_or_raises_parse_error(text: str) -> None:
     _parse_or_refuse(text)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.text())
 def test_arbitrary_text_parses_or_raises_parse_error(text: str) -> None:
     _parse_or_refuse(text)
@@ -109,7 +116,7 @@ def test_arbitrary_bytes_parse_or_raise_parse_error(data: bytes) -> None:
 def test_megabyte_inputs_parse_in_bounded_time(unit: str) -> None:
     text = unit * (1_000_000 // max(1, len(unit)) + 1)
     started = time.perf_counter()
-    _parse_or_refuse(text)
+    _parse_or_refuse(text, twice=False)
     assert time.perf_counter() - started < 60
 
 

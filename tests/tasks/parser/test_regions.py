@@ -111,6 +111,12 @@ def test_large_input_with_control_characters(registry: Registry) -> None:
     assert extract_regions(text, registry) == ["包头市", "通辽"]
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("unit", ["包头、", "呼伦贝尔", "呼伦贝尔、科尔沁、", "《", "赤峰小米"])
+def test_repetitive_100_kb_inputs_stay_linear(registry: Registry, unit: str) -> None:
+    extract_regions(unit * (100_000 // len(unit)), registry)
+
+
 # --- golden reading: all 291 measures -----------------------------------------------------------
 
 SHARED = Path(__file__).resolve().parents[4] / "shared"

@@ -220,6 +220,13 @@ def test_unknown_bodies_are_kept_as_written(registry: Registry) -> None:
     assert (r.lead, r.cooperating) == (("自治区大数据中心",), ("内蒙古电力公司",))
 
 
+def test_names_joined_by_and(registry: Registry) -> None:
+    r = _read("（自治区住房和城乡建设厅、工业和信息化厅及自治区林业和草原局负责）", registry)
+    assert r.lead == ("自治区住房城乡建设厅", "自治区工业和信息化厅", "自治区林业和草原局")
+    assert _read("（自治区党委和政府负责）", registry).lead == ("自治区党委", "自治区人民政府")
+    assert _read("（自治区大数据和信息中心负责）", registry).lead == ("自治区大数据和信息中心",)
+
+
 def test_a_league_government_in_an_annotation(registry: Registry) -> None:
     assert _read("（包头市人民政府负责）", registry).lead == ("包头市人民政府",)
 
@@ -243,7 +250,7 @@ def test_any_text_is_read_without_error_and_deterministically(text: str) -> None
 @settings(max_examples=50, deadline=None)
 @given(
     st.text(
-        alphabet="自治区生态环境厅发展改革委牵头配合负责指导、，（）()：单位责任各盟市党委政府会同由向报告《》",
+        alphabet="自治区生态环境厅发展改革委牵头配合负责指导、，（）()：单位责任各盟市党委政府会同由向报告《》和及",
         max_size=200,
     )
 )
@@ -257,6 +264,16 @@ def test_large_input_with_control_characters(registry: Registry) -> None:
     text = chunk * (100_000 // len(chunk))
     r = extract_responsibility(text, detect_doc_rules(text), registry)
     assert r.lead == ("自治区生态环境厅",) and r.cooperating == ("自治区公安厅",)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "unit",
+    ["各盟市", "自治区生态环境厅", "自治区党委、", "责任单位：", "（各盟市负责）", "（", "《", "包头、"],
+)
+def test_repetitive_100_kb_inputs_stay_linear(registry: Registry, unit: str) -> None:
+    text = unit * (100_000 // len(unit))
+    extract_responsibility(text, detect_doc_rules(text), registry)
 
 
 # --- golden reading: the strict `departments` lists of all 291 measures -------------------------

@@ -137,6 +137,12 @@ def test_large_input_with_control_characters() -> None:
     assert len(targets) == 2 * (100_000 // len(chunk))
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("unit", ["1个", "2020年", "30日内", "6月", "每年", "达到5%", "（", "森林覆盖率"])
+def test_repetitive_100_kb_inputs_stay_linear(unit: str) -> None:
+    extract_targets(unit * (100_000 // len(unit)))
+
+
 # --- golden reading: the 47 targets of the five seeds -------------------------------------------
 
 SHARED = Path(__file__).resolve().parents[4] / "shared"

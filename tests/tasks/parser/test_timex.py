@@ -166,6 +166,9 @@ def test_month_without_year_follows_the_issue_year() -> None:
     assert extract_times("6月底前完成排查。", ISSUED).deadline == D(2019, 6, 30)
     assert extract_times("年底前完成排查。", ISSUED).deadline == D(2018, 12, 31)
     assert extract_times("明年6月底前完成。", ISSUED).deadline == D(2019, 6, 30)
+    assert extract_times("今年底前完成。", ISSUED).deadline == D(2018, 12, 31)
+    assert extract_times("今年内完成，区内企业全部达标。", ISSUED).deadline == D(2018, 12, 31)
+    assert extract_times("年内完成。", ISSUED).deadline is None  # too vague alone
     undated = extract_times("10月底前完成排查。")
     assert undated.deadline is None and undated.relative_text == "10月底前"
 
@@ -252,6 +255,14 @@ def test_large_input_with_control_characters() -> None:
     info = extract_times(text, ISSUED)
     assert info.deadline == D(2020, 12, 31)
     assert info == extract_times(text, ISSUED)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "unit", ["2020年", "30日内", "6月", "6月底前", "每年", "到", "《", "本意见印发之日起"]
+)
+def test_repetitive_100_kb_inputs_stay_linear(unit: str) -> None:
+    extract_times(unit * (100_000 // len(unit)), ISSUED)
 
 
 # --- golden reading: every measure of the five seeds -------------------------------------------
