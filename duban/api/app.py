@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from duban import __doc__ as package_doc
 from duban.api.middleware import RequestGuard
 from duban.api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
-from duban.api.routers import departments, plans, records, system, tasks
+from duban.api.routers import departments, plans, records, review, system, tasks
 from duban.core.config import get_settings
 
 DESCRIPTION = """督办（duban）：把规划文件变成可追责的任务——牵头单位、配合单位、完成时限、
@@ -37,6 +37,8 @@ def create_app() -> FastAPI:
             {"name": "tasks", "description": "任务、办理动作与审计记录 / tasks, actions and their audit log"},
             {"name": "records", "description": "进展、配合报送与延期 / progress, contributions, extensions"},
             {"name": "stats", "description": "部门评分数据 / scoring inputs per department"},
+            {"name": "review", "description": "交办前审核与分工方案 / review before issuing, 分工方案"},
+            {"name": "rules", "description": "责任规则 / responsibility rules"},
         ],
     )
     install_problem_handlers(app)
@@ -45,6 +47,7 @@ def create_app() -> FastAPI:
     app.include_router(plans.router)
     app.include_router(tasks.router)
     app.include_router(records.router)
+    app.include_router(review.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

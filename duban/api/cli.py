@@ -129,6 +129,8 @@ def plans_parse(
     import json
 
     from duban.tasks.parser import ParseError, parse_bytes, to_json_dict
+    from duban.tasks.registry import default_registry
+    from duban.tasks.rules import apply_rules_to_json, bundled_rules
 
     failed = False
     for file in files:
@@ -140,7 +142,8 @@ def plans_parse(
             failed = True
             continue
         if output_format == "json":
-            typer.echo(json.dumps(to_json_dict(parsed), ensure_ascii=False))
+            document = apply_rules_to_json(to_json_dict(parsed), default_registry(), bundled_rules())
+            typer.echo(json.dumps(document, ensure_ascii=False))
             continue
         typer.echo(f"{parsed.title or file.name}（{parsed.script}）：{len(parsed.measures)} 条措施")
         for measure in parsed.measures:

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from duban.core import clock
 from duban.tasks.chinese import to_simplified
-from duban.tasks.enums import AssignmentRole, LeadSource, TaskState
+from duban.tasks.enums import TaskState
 from duban.tasks.models import (
     Department,
     Measure,
@@ -33,7 +33,6 @@ from duban.tasks.parser import OutlineNode, ParsedMeasure, ParsedPlan, to_json_d
 from duban.tasks.registry import Registry, default_registry
 
 ImportStatus = Literal["created", "unchanged", "revised"]
-DEFAULT_DEADLINE_NOTE = "文件未写明时限，暂按规划期末 / no deadline in the document: the plan's horizon"
 
 
 @dataclass
@@ -225,10 +224,14 @@ def _insert_outline(
 def _create_tasks(
     session: Session, plan: Plan, rows: Sequence[tuple[Measure, ParsedMeasure]], departments: _Departments
 ) -> list[Task]:
+    # issue 4: every task gets a lead (document > acting phrase > rules) and a deadline (document > default).
+    from duban.tasks.rules.store import rules_in_force
+
     assert plan.id is not None
+    rules = rules_in_force(session, departments.registry)
     tasks: list[Task] = []
     for row, measure in rows:
-        deadline, source, note = _deadline_for(measure, plan.horizon)
+        deadline, source, note = _deadline_for(measure, plan.horizon, issue_date=plan.issue_date)
         tasks.append(
             Task(
                 plan_id=plan.id,
@@ -246,7 +249,7 @@ def _create_tasks(
     children: list[Any] = []
     for task, (_row, measure) in zip(tasks, rows, strict=True):
         assert task.id is not None
-        children.extend(_assignments(task.id, measure, departments))
+        children.extend(_assignments(task.id, measure, departments, rules))
         children.extend(
             Milestone(task_id=task.id, due=m.date, text=m.text[:512]) for m in measure.time.milestones
         )
@@ -264,41 +267,47 @@ def _create_tasks(
     return tasks
 
 
-def _deadline_for(measure: ParsedMeasure, horizon: date | None) -> tuple[date | None, str | None, str | None]:
+def _deadline_for(
+    measure: ParsedMeasure, horizon: date | None, *, issue_date: date | None = None
+) -> tuple[date | None, str | None, str | None]:
+    """The document's deadline, else a default (horizon, else the year after issue or import), so marked."""
+    from duban.tasks.rules.deadlines import DEFAULT_SOURCE, default_deadline
+
     if measure.time.deadline is not None:
         # The note quotes the phrase that sets the final deadline, not the first date the text mentions.
         final = [m.text for m in measure.time.milestones if m.date == measure.time.deadline]
         return measure.time.deadline, "document", (final[-1] if final else measure.time.deadline_text)
-    if horizon is not None:
-        return horizon, "default", DEFAULT_DEADLINE_NOTE
-    return None, None, None
+    deadline, note = default_deadline(horizon, issue_date)
+    return deadline, DEFAULT_SOURCE, note
 
 
-def _assignments(task_id: int, measure: ParsedMeasure, departments: _Departments) -> list[TaskAssignment]:
-    who = measure.responsibility
-    if who.source is None:
-        return []
-    source = LeadSource.explicit if who.source == "explicit" else LeadSource.body
+def _assignments(
+    task_id: int, measure: ParsedMeasure, departments: _Departments, rules: Any = None
+) -> list[TaskAssignment]:
+    """The task's departments: explicit annotation > acting phrase in the body > responsibility rules."""
+    from duban.tasks.rules import bundled_rules
+    from duban.tasks.rules.assign import resolve
+
+    resolution = resolve(
+        measure.responsibility,
+        measure.title,
+        measure.body,
+        departments.registry,
+        rules if rules is not None else bundled_rules(),
+        available=departments.ids.keys(),
+    )
     rows: list[TaskAssignment] = []
-    seen: set[tuple[int, AssignmentRole]] = set()
-    for role, names in (
-        (AssignmentRole.lead, who.lead),
-        (AssignmentRole.cooperating, who.cooperating),
-        (AssignmentRole.guidance, who.guidance),
-    ):
-        for position, name in enumerate(names):
-            department_id = departments.resolve(name)
-            if department_id is None or (department_id, role) in seen:
-                continue
-            seen.add((department_id, role))
+    for part in resolution.parts:
+        department_id = departments.ids.get(part.code)
+        if department_id is not None:
             rows.append(
                 TaskAssignment(
                     task_id=task_id,
                     department_id=department_id,
-                    role=role,
-                    source=source,
-                    evidence=list(who.evidence),
-                    position=position,
+                    role=part.role,
+                    source=part.source,
+                    evidence=list(part.evidence),
+                    position=part.position,
                 )
             )
     return rows
@@ -459,7 +468,7 @@ def _update_measure(
         return
     data: dict[str, Any] = {"plan_revision": plan.revision, "path": row.path_key}
     if task.state is TaskState.draft:
-        deadline, source, note = _deadline_for(measure, plan.horizon)
+        deadline, source, note = _deadline_for(measure, plan.horizon, issue_date=plan.issue_date)
         if task.deadline_source in ("document", "default", None) and deadline != task.deadline:
             data["deadline"] = {
                 "from": task.deadline.isoformat() if task.deadline else None,

@@ -642,3 +642,266 @@ def nothing_left(
 @then(quoted('返回的可执行操作为 "{actions}"'))
 def allowed_listed(context: dict[str, Any], actions: str) -> None:
     assert context["response"].json()["allowed_actions"] == [a.strip() for a in actions.split(",")]
+
+
+# ===== 分工导入 · 异议后重新交办 (issue 4: responsibility, review, 分工方案) ===================================
+
+# Imports of this block stay here so the blocks of other features are not disturbed.
+import io as _io  # noqa: E402
+import re as _re  # noqa: E402
+
+from openpyxl import load_workbook as _load_workbook  # noqa: E402
+
+
+@pytest.fixture
+def review_api(session: Session) -> Iterator[TestClient]:
+    """The app with the review router (included here while app.py does not include it yet)."""
+    from duban.api.app import create_app
+    from duban.api.routers import review
+
+    app = create_app()
+    if not any(getattr(route, "path", None) == "/api/v1/plans/{plan_id}/review" for route in app.routes):
+        app.include_router(review.router)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def _review_plan_id(context: dict[str, Any]) -> int:
+    """The plan the background imported (remembered before later steps replace the response)."""
+    if "review_plan_id" not in context:
+        context["review_plan_id"] = context["response"].json()["plan"]["id"]
+    plan_id: int = context["review_plan_id"]
+    return plan_id
+
+
+def _review_task(
+    api: TestClient, office: dict[str, str], context: dict[str, Any], path: str
+) -> dict[str, Any]:
+    plan = api.get(f"/api/v1/plans/{_review_plan_id(context)}", headers=office).json()
+    brief = next(t for t in plan["task_list"] if "/".join(t["path"]) == path)
+    task: dict[str, Any] = api.get(f"/api/v1/tasks/{brief['id']}", headers=office).json()
+    return task
+
+
+def _review_upload(api: TestClient, office: dict[str, str], context: dict[str, Any], book: Any) -> None:
+    out = _io.BytesIO()
+    book.save(out)
+    context["response"] = api.post(
+        f"/api/v1/plans/{_review_plan_id(context)}/division",
+        files={"file": ("分工方案.xlsx", out.getvalue(), "application/octet-stream")},
+        headers=office,
+    )
+
+
+def _review_sheet(api: TestClient, office: dict[str, str], context: dict[str, Any]) -> Any:
+    download = api.get(f"/api/v1/plans/{_review_plan_id(context)}/division.xlsx", headers=office)
+    assert download.status_code == 200, download.text
+    return _load_workbook(_io.BytesIO(download.content))
+
+
+def _review_cell(book: Any, number: int, column: str) -> Any:
+    sheet = book["分工方案"]
+    header = [cell.value for cell in sheet[2]]
+    return sheet.cell(row=number + 2, column=header.index(column) + 1)
+
+
+@then(quoted('措施 "{path}" 的牵头单位为 "{name}"，来源为 "{source}"，依据规则 "{rule}"'))
+def review_rule_lead(
+    review_api: TestClient,
+    office: dict[str, str],
+    context: dict[str, Any],
+    path: str,
+    name: str,
+    source: str,
+    rule: str,
+) -> None:
+    lead = _review_task(review_api, office, context, path)["lead"]
+    assert [(d["name"], d["source"]) for d in lead] == [(name, source)]
+    assert lead[0]["evidence"][0]["rule_ids"][0] == rule
+
+
+@then(quoted('措施 "{path}" 的牵头单位为 "{name}"，来源为 "{source}"'))
+def review_text_lead(
+    review_api: TestClient, office: dict[str, str], context: dict[str, Any], path: str, name: str, source: str
+) -> None:
+    lead = _review_task(review_api, office, context, path)["lead"]
+    assert [(d["name"], d["source"]) for d in lead] == [(name, source)]
+
+
+@then(quoted('措施 "{path}" 的完成时限为 "{deadline}"，注明为默认时限'))
+def review_default_deadline(
+    review_api: TestClient, office: dict[str, str], context: dict[str, Any], path: str, deadline: str
+) -> None:
+    task = _review_task(review_api, office, context, path)
+    assert (task["deadline"], task["deadline_source"]) == (deadline, "default")
+    assert "默认" in task["deadline_note"]
+
+
+@when(
+    parsers.re(
+        r'我导出分工方案，把第 (?P<number>\d+) 项任务的 "(?P<column>[^"]+)" 改为 "(?P<value>[^"]+)"'
+        r'(?:、"(?P<column2>[^"]+)" 改为 "(?P<value2>[^"]+)")?，再导回'
+    )
+)
+def review_edit_and_upload(
+    review_api: TestClient,
+    office: dict[str, str],
+    context: dict[str, Any],
+    number: str,
+    column: str,
+    value: str,
+    column2: str | None,
+    value2: str | None,
+) -> None:
+    book = _review_sheet(review_api, office, context)
+    _review_cell(book, int(number), column).value = value
+    if column2 and value2:
+        _review_cell(book, int(number), column2).value = value2
+    _review_upload(review_api, office, context, book)
+
+
+@when(parsers.re(r"我导出分工方案，删除第 (?P<number>\d+) 项任务所在的行，再导回"))
+def review_delete_row_and_upload(
+    review_api: TestClient, office: dict[str, str], context: dict[str, Any], number: str
+) -> None:
+    book = _review_sheet(review_api, office, context)
+    book["分工方案"].delete_rows(int(number) + 2)
+    _review_upload(review_api, office, context, book)
+
+
+@then(parsers.re(r"导入成功，修改了 (?P<count>\d+) 项任务"))
+def review_import_ok(context: dict[str, Any], count: str) -> None:
+    response = context["response"]
+    assert response.status_code == 200, response.text
+    assert len(response.json()["changed"]) == int(count)
+
+
+@then(quoted('措施 "{path}" 的任务现由 "{lead}" 牵头，时限为 "{deadline}"'))
+def review_lead_and_deadline(
+    review_api: TestClient,
+    office: dict[str, str],
+    context: dict[str, Any],
+    path: str,
+    lead: str,
+    deadline: str,
+) -> None:
+    task = _review_task(review_api, office, context, path)
+    assert [d["name"] for d in task["lead"]] == [lead]
+    assert task["deadline"] == deadline
+
+
+@then(quoted('措施 "{path}" 的办理记录依次为 "{kinds}"'))
+def review_events(
+    review_api: TestClient, office: dict[str, str], context: dict[str, Any], path: str, kinds: str
+) -> None:
+    task = _review_task(review_api, office, context, path)
+    events = review_api.get(f"/api/v1/tasks/{task['id']}/events", headers=office).json()
+    assert [e["kind"] for e in events] == [k.strip() for k in kinds.split(",")]
+
+
+@then(parsers.re(r'错误指出第 (?P<row>\d+) 行 "(?P<column>[^"]+)" 列(?:，建议 "(?P<suggestion>[^"]+)")?'))
+def review_error_cell(context: dict[str, Any], row: str, column: str, suggestion: str | None) -> None:
+    errors = context["response"].json()["errors"]
+    found = [e for e in errors if e["row"] == int(row) and e["column"] == column]
+    assert found, errors
+    if suggestion:
+        assert suggestion in found[0]["suggestions"]
+
+
+@then("错误说明行数已改变")
+def review_error_row_count(context: dict[str, Any]) -> None:
+    errors = context["response"].json()["errors"]
+    assert any(e.get("code") == "row_count" and "行数" in e["message_zh"] for e in errors), errors
+
+
+@given("委员会办公室已交办该规划")
+def review_plan_issued(review_api: TestClient, office: dict[str, str], context: dict[str, Any]) -> None:
+    response = review_api.post(f"/api/v1/plans/{_review_plan_id(context)}/issue", headers=office)
+    assert response.status_code == 200, response.text
+
+
+@when(quoted('"{department}" 以理由 "{reason}" 对措施 "{path}" 的任务提出异议'))
+def review_dispute(
+    review_api: TestClient,
+    session: Session,
+    auth_headers: Any,
+    office: dict[str, str],
+    context: dict[str, Any],
+    department: str,
+    reason: str,
+    path: str,
+) -> None:
+    task = _review_task(review_api, office, context, path)
+    headers = _department_headers(session, auth_headers, department)
+    context["response"] = review_api.post(
+        f"/api/v1/tasks/{task['id']}/actions/dispute", json={"reason": reason}, headers=headers
+    )
+    assert context["response"].status_code == 200, context["response"].text
+
+
+@then(quoted('审定清单的第 1 项是措施 "{path}" 的任务，异议理由为 "{reason}"'))
+def review_first_is_disputed(
+    review_api: TestClient, office: dict[str, str], context: dict[str, Any], path: str, reason: str
+) -> None:
+    listing = review_api.get(f"/api/v1/plans/{_review_plan_id(context)}/review", headers=office).json()
+    first = listing["items"][0]
+    assert "/".join(first["path"]) == path and first["disputed"]
+    assert first["dispute"]["reason"] == reason
+
+
+@when(quoted('委员会办公室把措施 "{path}" 的任务改由 "{department}" 牵头'))
+def review_patch_lead(
+    review_api: TestClient, office: dict[str, str], context: dict[str, Any], path: str, department: str
+) -> None:
+    task = _review_task(review_api, office, context, path)
+    context["response"] = review_api.patch(
+        f"/api/v1/tasks/{task['id']}",
+        json={"lead": [department]},
+        headers={**office, "If-Match": f'"v{task["version"]}"'},
+    )
+
+
+@when(quoted('委员会办公室重新交办措施 "{path}" 的任务'))
+def review_reissue(
+    review_api: TestClient, office: dict[str, str], context: dict[str, Any], path: str
+) -> None:
+    task = _review_task(review_api, office, context, path)
+    context["response"] = review_api.post(f"/api/v1/tasks/{task['id']}/actions/issue", headers=office)
+    assert context["response"].status_code == 200, context["response"].text
+
+
+@then(quoted('措施 "{path}" 的任务状态为 "{label}"，由 "{lead}" 牵头'))
+def review_state_and_lead(
+    review_api: TestClient, office: dict[str, str], context: dict[str, Any], path: str, label: str, lead: str
+) -> None:
+    from duban.tasks.enums import TaskState as _State
+
+    task = _review_task(review_api, office, context, path)
+    assert _State(task["state"]).label == label
+    assert [d["name"] for d in task["lead"]] == [lead]
+
+
+@then(quoted('"{department}" 可以签收措施 "{path}" 的任务'))
+def review_new_lead_accepts(
+    review_api: TestClient,
+    session: Session,
+    auth_headers: Any,
+    office: dict[str, str],
+    context: dict[str, Any],
+    department: str,
+    path: str,
+) -> None:
+    task = _review_task(review_api, office, context, path)
+    headers = _department_headers(session, auth_headers, department)
+    response = review_api.post(f"/api/v1/tasks/{task['id']}/actions/accept", headers=headers)
+    assert response.status_code == 200, response.text
+    assert _re.fullmatch(r'"v\d+"', response.headers["ETag"])
+
+
+@then("审定清单中没有待处理的异议")
+def review_no_disputes(review_api: TestClient, office: dict[str, str], context: dict[str, Any]) -> None:
+    listing = review_api.get(f"/api/v1/plans/{_review_plan_id(context)}/review", headers=office).json()
+    assert listing["disputed"] == 0 and not any(item["disputed"] for item in listing["items"])
+
+
+# ===== end of 分工导入 · 异议后重新交办 =====================================================================

@@ -9,6 +9,7 @@ from duban.tasks.models.departments import (
     UserPublic,
 )
 from duban.tasks.models.plans import Measure, MeasureKind, Plan, PlanStatus, Target
+from duban.tasks.models.rules import ResponsibilityRuleVersion
 from duban.tasks.models.tasks import Milestone, Task, TaskAssignment, TaskEvent
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Milestone",
     "Plan",
     "PlanStatus",
+    "ResponsibilityRuleVersion",
     "Target",
     "Task",
     "TaskAssignment",

@@ -1,0 +1,51 @@
+"""The rules step of `duban plans parse --format json`: the parser stays pure, this fills the gaps."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from duban.tasks.enums import AssignmentRole, LeadSource
+from duban.tasks.parser.facts import Responsibility
+from duban.tasks.registry import Registry
+from duban.tasks.rules.assign import resolve
+from duban.tasks.rules.model import RuleSet
+
+
+def _responsibility(measure: dict[str, Any]) -> Responsibility:
+    source = measure.get("lead_source")
+    return Responsibility(
+        lead=tuple(measure.get("lead") or ()),
+        cooperating=tuple(measure.get("cooperating") or ()),
+        guidance=tuple(measure.get("guidance") or ()),
+        source=source if source in ("explicit", "body") else None,
+        evidence=(),
+        generic=(),
+    )
+
+
+def apply_rules_to_json(doc_json: dict[str, Any], registry: Registry, rules: RuleSet) -> dict[str, Any]:
+    """A copy of a parse result (DESIGN.md JSON) where every measure without a lead gets the rules' proposal:
+    `lead`/`cooperating` as registry names, `lead_source` "rule", and an extra `rule_evidence` object (rule
+    ids, matched phrases, score, explanation). Measures whose text names a lead are left as they are.
+    """
+    result = copy.deepcopy(doc_json)
+    name = {entry.code: entry.name for entry in registry.departments}
+    for measure in result.get("measures", []):
+        if measure.get("lead"):
+            continue
+        resolution = resolve(
+            _responsibility(measure), measure.get("title") or "", measure.get("body") or "", registry, rules
+        )
+        if resolution.lead_source is not LeadSource.rule or resolution.proposal is None:
+            continue
+        measure["lead"] = [name[c] for c in resolution.codes(AssignmentRole.lead)]
+        rule_cooperating = [
+            name[p.code]
+            for p in resolution.parts
+            if p.role is AssignmentRole.cooperating and p.source is LeadSource.rule
+        ]
+        measure["cooperating"] = list(measure.get("cooperating") or []) + rule_cooperating
+        measure["lead_source"] = LeadSource.rule.value
+        measure["rule_evidence"] = resolution.proposal.evidence()
+    return result
