@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from duban.core import clock
@@ -246,24 +247,39 @@ def _create_tasks(
         )
     session.add_all(tasks)
     session.flush()
-    children: list[Any] = []
+    # Children go in as plain rows (bulk executemany): building ~2,000 ORM objects per plan cost more
+    # than all the SQL (see docs/benchmarks.md, seeds).
+    now = clock.now()
+    assignments: list[dict[str, Any]] = []
+    milestones: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for task, (_row, measure) in zip(tasks, rows, strict=True):
         assert task.id is not None
-        children.extend(_assignments(task.id, measure, departments, rules))
-        children.extend(
-            Milestone(task_id=task.id, due=m.date, text=m.text[:512]) for m in measure.time.milestones
+        assignments.extend(_assignments(task.id, measure, departments, rules))
+        milestones.extend(
+            {"task_id": task.id, "due": m.date, "text": m.text[:512], "reached_at": None}
+            for m in measure.time.milestones
         )
-        children.append(
-            TaskEvent(
-                task_id=task.id,
-                kind="created",
-                to_state=TaskState.draft.value,
-                actor_label="导入 / import",
-                data={"plan_revision": plan.revision},
-            )
+        events.append(
+            {
+                "task_id": task.id,
+                "kind": "created",
+                "actor_user_id": None,
+                "actor_department_id": None,
+                "actor_label": "导入 / import",
+                "from_state": None,
+                "to_state": TaskState.draft.value,
+                "from_level": None,
+                "to_level": None,
+                "reason": "",
+                "data": {"plan_revision": plan.revision},
+                "request_id": None,
+                "created_at": now,
+            }
         )
-    session.add_all(children)
-    session.flush()
+    for model, values in ((TaskAssignment, assignments), (Milestone, milestones), (TaskEvent, events)):
+        if values:
+            session.execute(sa.insert(model), values)
     return tasks
 
 
@@ -283,7 +299,7 @@ def _deadline_for(
 
 def _assignments(
     task_id: int, measure: ParsedMeasure, departments: _Departments, rules: Any = None
-) -> list[TaskAssignment]:
+) -> list[dict[str, Any]]:
     """The task's departments: explicit annotation > acting phrase in the body > responsibility rules."""
     from duban.tasks.rules import bundled_rules
     from duban.tasks.rules.assign import resolve
@@ -296,19 +312,19 @@ def _assignments(
         rules if rules is not None else bundled_rules(),
         available=departments.ids.keys(),
     )
-    rows: list[TaskAssignment] = []
+    rows: list[dict[str, Any]] = []
     for part in resolution.parts:
         department_id = departments.ids.get(part.code)
         if department_id is not None:
             rows.append(
-                TaskAssignment(
-                    task_id=task_id,
-                    department_id=department_id,
-                    role=part.role,
-                    source=part.source,
-                    evidence=list(part.evidence),
-                    position=part.position,
-                )
+                {
+                    "task_id": task_id,
+                    "department_id": department_id,
+                    "role": part.role,
+                    "source": part.source,
+                    "evidence": list(part.evidence),
+                    "position": part.position,
+                }
             )
     return rows
 
