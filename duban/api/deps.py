@@ -8,20 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Path, Query
 from sqlmodel import Session
 
-from duban.core.db import new_session
+from duban.core.db import session_scope
 
 
 def get_session() -> Iterator[Session]:
     """One session per request; the request boundary commits, an error rolls back."""
-    session = new_session()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": the commit runs when the endpoint returns, before the response is sent,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,8 +11,6 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session, col, func, select
 
-from duban.api.app import create_app
-from duban.api.routers import records
 from duban.tasks.enums import TaskState
 from duban.tasks.models import Target, Task, TaskEvent
 from duban.workflow.models import ExtensionRequest
@@ -36,13 +34,9 @@ def scored(world: World, clock_at: Callable[[Any], None]) -> World:
 
 
 @pytest.fixture
-def api(session: Session) -> Iterator[TestClient]:
-    """The app, with the records router included if app.py does not include it yet."""
-    app = create_app()
-    if not any(getattr(route, "path", None) == "/api/v1/stats/departments" for route in app.routes):
-        app.include_router(records.router)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
+def api(client: TestClient) -> TestClient:
+    """The app over the test transaction."""
+    return client
 
 
 @pytest.fixture

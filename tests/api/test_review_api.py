@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from openpyxl import load_workbook
-from sqlmodel import Session
-
-from duban.api.app import create_app
-from duban.api.routers import review
 
 Headers = Callable[..., dict[str, str]]
 
@@ -28,13 +24,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def api(session: Session) -> Iterator[TestClient]:
-    """The app, with the review router included if app.py does not include it yet."""
-    app = create_app()
-    if not any(getattr(route, "path", None) == "/api/v1/plans/{plan_id}/review" for route in app.routes):
-        app.include_router(review.router)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client
+def api(client: TestClient) -> TestClient:
+    """The app over the test transaction."""
+    return client
 
 
 @pytest.fixture
