@@ -25,11 +25,11 @@ run: seed
 	$(VENV)/bin/duban run
 
 lint: install
-	$(VENV)/bin/ruff check duban tests
-	$(VENV)/bin/ruff format --check duban tests
+	$(VENV)/bin/ruff check duban tests bench
+	$(VENV)/bin/ruff format --check duban tests bench
 
 typecheck: install
-	$(VENV)/bin/mypy duban tests
+	$(VENV)/bin/mypy duban tests bench
 
 pytest: install
 	$(VENV)/bin/pytest -q

@@ -65,6 +65,10 @@ def _changed(original: str, converted: str) -> int:
 def detect_script(text: str) -> Script:
     """ "traditional" when more characters are traditional-only than simplified-only, else "simplified"."""
     traditional_only = _changed(text, to_simplified(text))
+    if traditional_only == 0:
+        # Nothing is traditional-only, so the answer is "simplified" whatever s2t finds; skipping it also
+        # skips loading OpenCC's s2t dictionaries (~0.1 s on first use).
+        return "simplified"
     simplified_only = _changed(text, to_traditional(text))
     return "traditional" if traditional_only > simplified_only else "simplified"
 

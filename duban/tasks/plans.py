@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from duban.core import clock
 from duban.tasks.chinese import to_simplified
-from duban.tasks.enums import TaskState
+from duban.tasks.enums import SupervisionLevel, TaskState
 from duban.tasks.models import (
     Department,
     Measure,
@@ -148,17 +148,18 @@ def _measure_row(
     parent_id: int | None,
     measure: ParsedMeasure | None,
     facts: dict[str, Any] | None,
-) -> Measure:
+    now: datetime,
+) -> dict[str, Any]:
     time = measure.time if measure else None
     stored_facts = dict(facts or {})
     for copied in ("path", "title", "body"):
         stored_facts.pop(copied, None)
     if node.excluded is not None:
         stored_facts["excluded"] = node.excluded.value
-    return Measure(
+    return dict(
         plan_id=plan_id,
         parent_id=parent_id,
-        kind=MeasureKind.measure if measure else MeasureKind.section,
+        kind=(MeasureKind.measure if measure else MeasureKind.section).value,
         path=list(node.path),
         path_key=_path_key(node.path),
         label=node.label[:32],
@@ -172,7 +173,17 @@ def _measure_row(
         recurrence=stored_facts.get("recurrence"),
         facts=stored_facts,
         content_hash=_measure_hash(node.title, node.body),
+        created_at=now,
     )
+
+
+def _insert_returning_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """One executemany INSERT of plain rows (no ORM objects), returning their ids in order."""
+    table = model.__table__
+    result = session.connection().execute(
+        table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    return [int(i) for i in result.scalars()]
 
 
 def _insert_outline(
@@ -183,7 +194,7 @@ def _insert_outline(
     facts: dict[tuple[str, ...], dict[str, Any]],
     departments: _Departments,
     only: set[str] | None = None,
-) -> list[Task]:
+) -> list[int]:
     """Insert the outline level by level (parents first, for their ids) and a draft task per measure."""
     assert plan.id is not None
     existing = {
@@ -200,9 +211,10 @@ def _insert_outline(
             collect(node.children, node.path, depth + 1)
 
     collect(outline, None, 0)
-    new_rows: list[tuple[Measure, ParsedMeasure | None]] = []
+    new_rows: list[tuple[dict[str, Any], ParsedMeasure | None]] = []
+    now = clock.now()
     for depth in sorted(levels):
-        batch: list[tuple[Measure, ParsedMeasure | None]] = []
+        batch: list[tuple[dict[str, Any], ParsedMeasure | None]] = []
         for position, node, parent in levels[depth]:
             key = _path_key(node.path)
             if key in existing:
@@ -212,57 +224,71 @@ def _insert_outline(
                 continue
             parent_id = ids.get(parent) if parent else None
             measure = measures.get(node.path) if node.is_measure else None
-            row = _measure_row(plan.id, node, position, parent_id, measure, facts.get(node.path))
+            row = _measure_row(plan.id, node, position, parent_id, measure, facts.get(node.path), now)
             batch.append((row, measure))
-        session.add_all([row for row, _ in batch])
-        session.flush()
-        for row, _measure in batch:
-            ids[tuple(row.path)] = row.id
+        if not batch:
+            continue
+        for (row, _measure), new_id in zip(
+            batch, _insert_returning_ids(session, Measure, [row for row, _ in batch]), strict=True
+        ):
+            row["id"] = new_id
+            ids[tuple(row["path"])] = new_id
         new_rows.extend(batch)
     return _create_tasks(session, plan, [(row, m) for row, m in new_rows if m is not None], departments)
 
 
 def _create_tasks(
-    session: Session, plan: Plan, rows: Sequence[tuple[Measure, ParsedMeasure]], departments: _Departments
-) -> list[Task]:
+    session: Session,
+    plan: Plan,
+    rows: Sequence[tuple[dict[str, Any], ParsedMeasure]],
+    departments: _Departments,
+) -> list[int]:
     # issue 4: every task gets a lead (document > acting phrase > rules) and a deadline (document > default).
     from duban.tasks.rules.store import rules_in_force
 
     assert plan.id is not None
     rules = rules_in_force(session, departments.registry)
-    tasks: list[Task] = []
+    if not rows:
+        return []
+    now = clock.now()
+    task_rows: list[dict[str, Any]] = []
     for row, measure in rows:
         deadline, source, note = _deadline_for(measure, plan.horizon, issue_date=plan.issue_date)
-        tasks.append(
-            Task(
-                plan_id=plan.id,
-                measure_id=row.id,
-                title=row.title or row.body[:60],
-                state=TaskState.draft,
-                deadline=deadline,
-                original_deadline=deadline,
-                deadline_source=source,
-                deadline_note=note,
-            )
+        task_rows.append(
+            {
+                "plan_id": plan.id,
+                "measure_id": row["id"],
+                "parent_id": None,
+                "region_code": "",
+                "title": row["title"] or row["body"][:60],
+                "state": TaskState.draft.value,
+                "supervision_level": SupervisionLevel.none.value,
+                "notice_colour": None,
+                "deadline": deadline,
+                "original_deadline": deadline,
+                "deadline_source": source,
+                "deadline_note": note,
+                "policy": {},
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
-    session.add_all(tasks)
-    session.flush()
+    task_ids = _insert_returning_ids(session, Task, task_rows)
     # Children go in as plain rows (bulk executemany): building ~2,000 ORM objects per plan cost more
     # than all the SQL (see docs/benchmarks.md, seeds).
-    now = clock.now()
     assignments: list[dict[str, Any]] = []
     milestones: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
-    for task, (_row, measure) in zip(tasks, rows, strict=True):
-        assert task.id is not None
-        assignments.extend(_assignments(task.id, measure, departments, rules))
+    for task_id, (_row, measure) in zip(task_ids, rows, strict=True):
+        assignments.extend(_assignments(task_id, measure, departments, rules))
         milestones.extend(
-            {"task_id": task.id, "due": m.date, "text": m.text[:512], "reached_at": None}
+            {"task_id": task_id, "due": m.date, "text": m.text[:512], "reached_at": None}
             for m in measure.time.milestones
         )
         events.append(
             {
-                "task_id": task.id,
+                "task_id": task_id,
                 "kind": "created",
                 "actor_user_id": None,
                 "actor_department_id": None,
@@ -280,7 +306,7 @@ def _create_tasks(
     for model, values in ((TaskAssignment, assignments), (Milestone, milestones), (TaskEvent, events)):
         if values:
             session.execute(sa.insert(model), values)
-    return tasks
+    return task_ids
 
 
 def _deadline_for(

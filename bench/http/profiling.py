@@ -1,0 +1,189 @@
+"""Where a server's CPU goes: py-spy samples of the threads holding the GIL, grouped by phase and library."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from bench.core import REPO_ROOT
+from bench.http.servers import Server
+
+# The deepest of these functions on a sampled stack names the phase the sample belongs to.
+PHASES: dict[str, str] = {
+    "decode_access_token": "auth: JWT decode",
+    "current_user": "auth: user lookup (ORM session.get)",
+    "load_header": "load_header (task + holders, 2 queries)",
+    "apply_action": "apply_action: checks, UPDATE, INSERT event",
+    "get_task": "response: get_task (ORM session.get)",
+    "task_briefs": "response: task_briefs (measure path, holders)",
+    "task_detail": "response: task_detail (plan, measure, milestones, model)",
+    "jsonable_encoder": "response: jsonable_encoder",
+    "post_action": "post_action: other",
+    "get_session": "session: open, commit, close",
+    "Session.commit": "session: open, commit, close",
+    "send_job": "after commit: job sent to the Celery broker",
+    "task_detail_fast": "response: task_detail (plan, measure, milestones, model)",
+    "_post_action_sync": "post_action: other",
+    "solve_dependencies": "FastAPI: dependencies, validation",
+    "serialize_response": "FastAPI: dependencies, validation",
+    "run_endpoint_function": "FastAPI: dependencies, validation",
+    "AsyncIOBackend.run_sync_in_worker_thread": "threadpool hand-offs (anyio queue, futex wake)",
+    "RequestGuard.__call__": "HTTP: uvicorn, Starlette, middleware, event loop",
+    "RequestResponseCycle.run_asgi": "HTTP: uvicorn, Starlette, middleware, event loop",
+    "HttpToolsProtocol.data_received": "HTTP: uvicorn, Starlette, middleware, event loop",
+    "Runner.run": "HTTP: uvicorn, Starlette, middleware, event loop",
+}
+HANDOFF = "threadpool hand-offs (anyio queue, futex wake)"
+# A worker thread whose innermost frame is a lock or queue primitive is waking up or handing work back.
+HANDOFF_FILES = ("threading.py", "queue.py")
+LIBRARIES = (
+    "sqlalchemy",
+    "sqlmodel",
+    "psycopg",
+    "pydantic",
+    "pydantic_core",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "anyio",
+    "jwt",
+    "prometheus_client",
+)
+FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
+
+
+def available() -> str | None:
+    """The py-spy executable (the venv's first), if installed."""
+    local = Path(sys.executable).parent / "py-spy"
+    return str(local) if local.exists() else shutil.which("py-spy")
+
+
+def record(server: Server, seconds: float, folder: Path) -> list[subprocess.Popen[bytes]]:
+    """Start sampling every worker (GIL holders only, 100 Hz); wait on the returned processes."""
+    exe = available()
+    if exe is None:
+        raise RuntimeError("py-spy is not installed (pip install py-spy)")
+    folder.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(  # noqa: S603
+            [
+                exe,
+                "record",
+                "--pid",
+                str(pid),
+                "--gil",
+                "--nonblocking",
+                "--rate",
+                "100",
+                "--duration",
+                str(round(seconds)),
+                "--format",
+                "raw",
+                "--output",
+                str(folder / f"worker-{pid}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in server.worker_pids()
+    ]
+
+
+def _frames(stack: str) -> list[tuple[str, str]]:
+    frames = []
+    for raw in stack.split(";"):
+        found = FRAME.match(raw)
+        if found:
+            frames.append((found.group("func"), found.group("file")))
+    return frames
+
+
+def _library(file: str) -> str:
+    top = file.split("/", 1)[0]
+    if top in LIBRARIES:
+        return top
+    if file.startswith(("duban/", "bench/")):
+        return top
+    return "Python stdlib and other"
+
+
+def summarise(folder: Path) -> dict[str, Any]:
+    """Samples by phase and by library of the leaf frame, plus the hottest leaf functions."""
+    phases: Counter[str] = Counter()
+    libraries: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    total = 0
+    for path in folder.glob("worker-*.txt"):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            stack, _, count_text = line.rpartition(" ")
+            if not count_text.isdigit():
+                continue
+            count = int(count_text)
+            frames = _frames(stack)
+            if not frames:
+                continue
+            total += count
+            phase = "other"
+            if frames[-1][1] in HANDOFF_FILES and any(func == "WorkerThread.run" for func, _ in frames):
+                phase = HANDOFF
+            for func, _file in reversed(frames if phase == "other" else ()):
+                if func in PHASES:
+                    phase = PHASES[func]
+                    break
+            phases[phase] += count
+            func, file = frames[-1]
+            libraries[_library(file)] += count
+            leaves[f"{func} ({file})"] += count
+    return {
+        "samples": total,
+        "phases": phases.most_common(),
+        "libraries": libraries.most_common(),
+        "leaves": leaves.most_common(15),
+    }
+
+
+def markdown(summary: dict[str, Any], ms_per_action: float) -> str:
+    """The profile as report tables; shares are of the server's GIL-held samples."""
+    total = summary["samples"] or 1
+    lines = [
+        f"Server profile (py-spy, GIL-holding threads of every worker, {summary['samples']} samples "
+        f"at 100 Hz, during an extra duban run that is not counted above). Milliseconds are the share of "
+        f"the server's measured CPU per accepted action ({ms_per_action:.1f} ms):",
+        "",
+        "| phase (deepest duban/framework function on the stack) | share | ms per action |",
+        "|---|---:|---:|",
+    ]
+    for phase, count in summary["phases"]:
+        share = count / total
+        lines.append(f"| {phase} | {100 * share:.1f}% | {share * ms_per_action:.2f} |")
+    lines += ["", "| library of the innermost frame | share |", "|---|---:|"]
+    lines += [f"| {lib} | {100 * count / total:.1f}% |" for lib, count in summary["libraries"]]
+    lines += ["", "| hottest innermost functions | share |", "|---|---:|"]
+    lines += [f"| `{leaf}` | {100 * count / total:.1f}% |" for leaf, count in summary["leaves"]]
+    return "\n".join(lines)
+
+
+def statements_per_action(env: dict[str, str], payload: dict[str, Any]) -> dict[str, list[str]]:
+    """The SQL duban sends for one submit and one return (see bench.http.querycount)."""
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.http.querycount"],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"querycount failed:\n{done.stderr[-3000:]}{done.stdout[-500:]}")
+    result: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
