@@ -25,7 +25,7 @@ class Style(IntEnum):
 #: Styles whose label is a word of the heading (第四章) rather than a bare counter.
 WORD_STYLES = frozenset({Style.part, Style.chapter, Style.section, Style.article})
 
-_CN_DIGITS = {
+CN_DIGITS = {
     "零": 0,
     "〇": 0,
     "一": 1,
@@ -52,8 +52,8 @@ def cn_to_int(text: str) -> int | None:
     total = 0
     digit = -1
     for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch] if digit < 0 else digit * 10 + _CN_DIGITS[ch]
+        if ch in CN_DIGITS:
+            digit = CN_DIGITS[ch] if digit < 0 else digit * 10 + CN_DIGITS[ch]
         elif ch in _CN_UNITS:
             total += (1 if digit < 0 else digit) * _CN_UNITS[ch]
             digit = -1

@@ -11,6 +11,7 @@ from bisect import bisect_right
 from functools import lru_cache
 
 from duban.tasks.chinese import to_simplified
+from duban.tasks.parser.numbering import CN_DIGITS
 
 _HALF_WIDTH = str.maketrans(
     {chr(0xFF10 + i): str(i) for i in range(10)}
@@ -102,28 +103,12 @@ def in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
     return k >= 0 and spans[k][0] <= pos < spans[k][1]
 
 
-_CN_VALUES = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-
-
 def cn_int(s: str) -> int | None:
     """A small Chinese numeral ("十二", "三十一", "两", "一百二十") as an int, else None."""
     total, current = 0, 0
     for ch in s:
-        if ch in _CN_VALUES:
-            current = _CN_VALUES[ch]
+        if ch in CN_DIGITS:
+            current = CN_DIGITS[ch]
         elif ch == "十":
             total += (current or 1) * 10
             current = 0
