@@ -1,6 +1,7 @@
 """Imports every table module so SQLModel.metadata is complete (for Alembic and tests)."""
 
+from duban.notifications import models as notifications_models
 from duban.tasks import models as tasks_models
 from duban.workflow import models as workflow_models
 
-__all__ = ["tasks_models", "workflow_models"]
+__all__ = ["notifications_models", "tasks_models", "workflow_models"]

@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse
 from duban import __doc__ as package_doc
 from duban.api.middleware import RequestGuard
 from duban.api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
-from duban.api.routers import departments, plans, records, review, system, tasks
+from duban.api.routers import departments, ladder, plans, records, review, system, tasks
 from duban.core.config import get_settings
+from duban.notifications import celery_app as _celery  # noqa: F401  (installs the job sender)
 
 DESCRIPTION = """督办（duban）：把规划文件变成可追责的任务——牵头单位、配合单位、完成时限、
 签收、进展、办结审核与督办升级。
@@ -48,6 +49,7 @@ def create_app() -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(records.router)
     app.include_router(review.router)
+    app.include_router(ladder.router)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

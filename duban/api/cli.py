@@ -30,6 +30,10 @@ app.add_typer(departments_app, name="departments")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(plans_app, name="plans")
+# scheduler commands (duban sweep, duban calendar load, duban notifications preview) — issue 6
+from duban.api.cli_scheduler import register as register_scheduler  # noqa: E402
+
+register_scheduler(app)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -6,13 +6,16 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_init
+from kombu import pools
 from kombu.connection import Connection
 
+from duban.core import jobs
 from duban.core.config import Settings, get_settings
 from duban.core.db import dispose_engine
 
 QUEUE_SWEEPS = "sweeps"
 QUEUE_DELIVERY = "delivery"
+DISPATCH_SECONDS = 60.0
 
 
 def broker_options(settings: Settings) -> dict[str, Any]:
@@ -49,6 +52,14 @@ def create_celery(settings: Settings | None = None) -> Celery:
     return app
 
 
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Beat's timetable: a sweep every DUBAN_SWEEP_INTERVAL_SECONDS, the dispatcher every minute."""
+    return {
+        "duban-sweep": {"task": "duban.sweep", "schedule": float(settings.sweep_interval_seconds)},
+        "duban-dispatch": {"task": "duban.dispatch", "schedule": DISPATCH_SECONDS},
+    }
+
+
 def configure(app: Celery, settings: Settings) -> None:
     """Point `app` at the broker and result backend that `settings` name."""
     app.conf.update(
@@ -65,9 +76,13 @@ def configure(app: Celery, settings: Settings) -> None:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         task_default_queue=QUEUE_DELIVERY,
-        task_routes={"duban.sweep*": {"queue": QUEUE_SWEEPS}},
+        task_routes={
+            "duban.sweep*": {"queue": QUEUE_SWEEPS},
+            "duban.dispatch": {"queue": QUEUE_SWEEPS},
+            "duban.notify_*": {"queue": QUEUE_SWEEPS},
+        },
         broker_connection_retry_on_startup=True,
-        beat_schedule={},
+        beat_schedule=beat_schedule(settings),
     )
     # Forget connections and the result backend built for an earlier configuration.
     app._backend_cache = None
@@ -76,9 +91,20 @@ def configure(app: Celery, settings: Settings) -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools in a process-wide registry keyed by broker URL; drop the closed ones.
+    pools.reset()
 
 
 celery_app = create_celery()
+
+
+def send_job(name: str, args: tuple[Any, ...]) -> None:
+    """Hand a job queued by `duban.core.jobs.enqueue` to the broker (routed by name)."""
+    celery_app.send_task(name, args=list(args))
+
+
+# Every process that imports the app (API, CLI, worker, beat) sends its after-commit jobs to the broker.
+jobs.set_sender(send_job)
 
 
 @worker_process_init.connect

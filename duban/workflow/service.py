@@ -18,6 +18,7 @@ from duban.tasks.errors import NotFoundError
 from duban.tasks.models import Department, Task, TaskAssignment, TaskEvent
 from duban.workflow.errors import ActionForbidden, TransitionNotAllowed, WorkflowError
 from duban.workflow.machines import Actor, TaskRelation, actor_kind, allowed_actions, check_action
+from duban.workflow.policy import freeze_policy
 
 task_t = Task.__table__  # type: ignore[attr-defined]
 assignment_t = TaskAssignment.__table__  # type: ignore[attr-defined]
@@ -159,6 +160,8 @@ def apply_action(
         )
         .returning(event_t.c.id)
     ).scalar_one()
+    if action in ("issue", "reassign"):
+        freeze_policy(session, [task_id])  # the policy in force at issue stays with the task
     jobs.enqueue(session, "duban.notify_task_event", event_id)
     return ActionOutcome(task_id, action, header.state, target, header.version + 1, event_id)
 
@@ -309,5 +312,6 @@ def issue_plan(session: Session, plan_id: int, actor: Actor, request_id: str | N
                 ),
             )
         )
+        freeze_policy(session, issued)
         jobs.enqueue(session, "duban.notify_plan_issued", plan_id)
     return issued

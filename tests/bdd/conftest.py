@@ -160,16 +160,9 @@ def _records_dept(session: Session, name: str) -> Department:
 
 
 @pytest.fixture
-def records_api(session: Session) -> Iterator[TestClient]:
-    """The app with the records router (included here while app.py does not include it yet)."""
-    from duban.api.app import create_app
-    from duban.api.routers import records
-
-    app = create_app()
-    if not any(getattr(route, "path", None) == "/api/v1/stats/departments" for route in app.routes):
-        app.include_router(records.router)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+def records_api(client: TestClient) -> TestClient:
+    """The app over the test transaction."""
+    return client
 
 
 @pytest.fixture
@@ -654,16 +647,9 @@ from openpyxl import load_workbook as _load_workbook  # noqa: E402
 
 
 @pytest.fixture
-def review_api(session: Session) -> Iterator[TestClient]:
-    """The app with the review router (included here while app.py does not include it yet)."""
-    from duban.api.app import create_app
-    from duban.api.routers import review
-
-    app = create_app()
-    if not any(getattr(route, "path", None) == "/api/v1/plans/{plan_id}/review" for route in app.routes):
-        app.include_router(review.router)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+def review_api(client: TestClient) -> TestClient:
+    """The app over the test transaction."""
+    return client
 
 
 def _review_plan_id(context: dict[str, Any]) -> int:
@@ -905,3 +891,306 @@ def review_no_disputes(review_api: TestClient, office: dict[str, str], context: 
 
 
 # ===== end of 分工导入 · 异议后重新交办 =====================================================================
+
+
+# ===== 临近提醒 · 逾期催办 · 督办升级 · 约谈确认 · 节假日不发送 · 部门每日摘要 · 延期后重新计时 (issue 6) =====
+
+import email as _email  # noqa: E402
+import email.policy as _email_policy  # noqa: E402
+from dataclasses import dataclass as _dataclass  # noqa: E402
+from dataclasses import field as _field  # noqa: E402
+from pathlib import Path as _Path  # noqa: E402
+
+from duban.core.config import get_settings as _get_settings  # noqa: E402
+from duban.notifications.messages import EVENT_LABELS as _EVENT_LABELS  # noqa: E402
+from duban.notifications.models import NotificationOutbox as _Outbox  # noqa: E402
+from duban.notifications.models import OutboxKind as _OutboxKind  # noqa: E402
+from duban.workflow.errors import WorkflowError as _WorkflowError  # noqa: E402
+from duban.workflow.machines import rung_of as _rung_of  # noqa: E402
+from duban.workflow.policy import LADDER_KINDS as _LADDER_KINDS  # noqa: E402
+from duban.workflow.records import decide_extension as _decide_extension  # noqa: E402
+from duban.workflow.sweep import apply_ladder_action as _apply_ladder_action  # noqa: E402
+from tests.notifications.scenario import Scenario as _Scenario  # noqa: E402
+from tests.notifications.scenario import at as _at  # noqa: E402
+from tests.notifications.scenario import deliver_at as _deliver_at  # noqa: E402
+from tests.notifications.scenario import open_scenario as _open_scenario  # noqa: E402
+from tests.notifications.scenario import run_jobs as _run_jobs  # noqa: E402
+
+_LADDER_ACTIONS_ZH = {"约谈": "interview", "问责": "hold_accountable"}
+
+
+@_dataclass
+class SweepWorld:
+    """The scheduler scenarios' state: named tasks, actions planned for a moment, the mail folder."""
+
+    scene: _Scenario
+    mail_dir: _Path
+    tasks: dict[str, int] = _field(default_factory=dict)
+    agenda: list[tuple[dt.datetime, Callable[[], None]]] = _field(default_factory=list)
+    extensions: dict[str, int] = _field(default_factory=dict)
+
+    def department(self, name: str) -> str:
+        """The scene key of a department named as documents write it (registered on first use)."""
+        if name not in self.scene.ids:
+            code = _department_code(self.scene.session, name)
+            found = self.scene.session.exec(select(Department.id).where(Department.code == code)).one()
+            assert found is not None
+            self.scene.ids[name] = found
+        return name
+
+    def run_agenda(self, until: dt.datetime) -> None:
+        """Carry out the planned actions due by `until`, in time order."""
+        due = sorted((item for item in self.agenda if item[0] <= until), key=lambda item: item[0])
+        self.agenda = [item for item in self.agenda if item[0] > until]
+        for moment, action in due:
+            clock.set_now(moment)
+            action()
+            self.scene.session.commit()
+
+    def advance(self, moment: dt.datetime, *, sweep: bool) -> None:
+        """Planned actions, a sweep (if asked), the queued notices, and delivery at `moment`."""
+        self.run_agenda(moment)
+        if sweep:
+            self.scene.sweep(moment)
+        _run_jobs(self.scene, moment)
+        _deliver_at(self.scene, moment)
+
+    def notices(self, department: str) -> list[_Outbox]:
+        """The department's notices by mail (one row per notice), oldest first."""
+        return self.scene.outbox(
+            department_id=self.scene.ids[self.department(department)],
+            channel="email",
+            kind=_OutboxKind.notice,
+        )
+
+    def mails(self) -> list[_email.message.EmailMessage]:
+        """Every mail written to the folder."""
+        return [
+            _email.message_from_bytes(path.read_bytes(), policy=_email_policy.default)
+            for path in sorted(self.mail_dir.glob("*.eml"))
+        ]
+
+
+def _notice_label(row: _Outbox) -> str:
+    if row.rule == "event":
+        return _EVENT_LABELS.get(row.step, row.step)
+    if row.step.startswith("remind_"):
+        return "临近提醒"
+    if row.step.startswith("contribution_remind"):
+        return "配合报送提醒"
+    if row.step.startswith("contribution_urge"):
+        return "配合报送催办"
+    if row.step == "accept":
+        return "签收提醒"
+    return _LADDER_KINDS[row.step].label
+
+
+@pytest.fixture
+def sweep_world(session: Session, tmp_path: _Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SweepWorld]:
+    """Scheduler scenarios over the rolled-back session; mail goes to a folder of this test."""
+    monkeypatch.setenv("DUBAN_MAIL_DIR", str(tmp_path / "mail"))
+    _get_settings.cache_clear()
+    for scene in _open_scenario(session):
+        yield SweepWorld(scene, tmp_path / "mail")
+
+
+@given(
+    quoted(
+        '任务 "{name}" 由 "{lead}" 牵头、"{cooperating}" 配合，于 "{issued}" 交办并签收，完成时限为 "{deadline}"'
+    )
+)
+def sweep_task(
+    sweep_world: SweepWorld, name: str, lead: str, cooperating: str, issued: str, deadline: str
+) -> None:
+    sweep_world.tasks[name] = sweep_world.scene.task(
+        dt.date.fromisoformat(deadline),
+        issued=f"{issued}T09:00",
+        leads=(sweep_world.department(lead),),
+        cooperating=(sweep_world.department(cooperating),),
+        title=name,
+    )
+    sweep_world.scene.session.commit()
+    _run_jobs(sweep_world.scene, f"{issued}T09:00")
+
+
+@given(quoted('"{department}" 将于 "{moment}" 报送任务 "{name}" 办结'))
+def sweep_plan_submit(sweep_world: SweepWorld, department: str, moment: str, name: str) -> None:
+    who = sweep_world.department(department)
+    sweep_world.agenda.append(
+        (_at(moment), lambda: sweep_world.scene.act(sweep_world.tasks[name], "submit", who, moment))
+    )
+
+
+@given(quoted('委员会办公室将于 "{moment}" 审核通过任务 "{name}"'))
+def sweep_plan_approve(sweep_world: SweepWorld, moment: str, name: str) -> None:
+    sweep_world.agenda.append(
+        (_at(moment), lambda: sweep_world.scene.act(sweep_world.tasks[name], "approve", "office", moment))
+    )
+
+
+@given(quoted('"{department}" 将于 "{moment}" 申请把任务 "{name}" 的时限延至 "{day}"'))
+def sweep_plan_extension(sweep_world: SweepWorld, department: str, moment: str, name: str, day: str) -> None:
+    who = sweep_world.department(department)
+
+    def ask() -> None:
+        asked = request_extension(
+            sweep_world.scene.session,
+            sweep_world.tasks[name],
+            sweep_world.scene.actor(who),
+            dt.date.fromisoformat(day),
+            "工程量增加",
+        )
+        assert asked.id is not None
+        sweep_world.extensions[name] = asked.id
+
+    sweep_world.agenda.append((_at(moment), ask))
+
+
+@given(quoted('委员会办公室将于 "{moment}" 批准任务 "{name}" 的延期申请'))
+def sweep_plan_grant(sweep_world: SweepWorld, moment: str, name: str) -> None:
+    def grant() -> None:
+        office = sweep_world.scene.actor("office")
+        _decide_extension(
+            sweep_world.scene.session, sweep_world.extensions[name], office, grant=True, reason="同意"
+        )
+
+    sweep_world.agenda.append((_at(moment), grant))
+
+
+@when(quoted('调度程序从 "{start}" 到 "{end}" 每天 "{time}" 巡查一次'))
+def sweep_daily(sweep_world: SweepWorld, start: str, end: str, time: str) -> None:
+    day, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    while day <= last:
+        sweep_world.advance(_at(f"{day.isoformat()}T{time}"), sweep=True)
+        day += dt.timedelta(days=1)
+
+
+@given(quoted('在 "{moment}" 投递到期的消息'))
+@when(quoted('在 "{moment}" 投递到期的消息'))
+def sweep_deliver(sweep_world: SweepWorld, moment: str) -> None:
+    sweep_world.advance(_at(moment), sweep=False)
+
+
+@when(quoted('委员会办公室在 "{moment}" 确认对任务 "{name}" "{action}"'))
+def sweep_office_confirms(sweep_world: SweepWorld, moment: str, name: str, action: str) -> None:
+    clock.set_now(_at(moment))
+    scene = sweep_world.scene
+    _apply_ladder_action(
+        scene.session, sweep_world.tasks[name], _LADDER_ACTIONS_ZH[action], scene.actor("office")
+    )
+    scene.session.commit()
+    sweep_world.advance(_at(moment), sweep=False)
+
+
+@when(quoted('"{department}" 在 "{moment}" 试图对任务 "{name}" 确认 "{action}"'))
+def sweep_department_confirms(
+    sweep_world: SweepWorld, context: dict[str, Any], department: str, moment: str, name: str, action: str
+) -> None:
+    clock.set_now(_at(moment))
+    scene = sweep_world.scene
+    context["ladder_level"] = scene.level(sweep_world.tasks[name])
+    context["ladder_task"] = sweep_world.tasks[name]
+    actor = scene.actor(sweep_world.department(department))
+    try:
+        _apply_ladder_action(scene.session, sweep_world.tasks[name], _LADDER_ACTIONS_ZH[action], actor)
+    except _WorkflowError as error:
+        context["ladder_error"] = error.code
+    else:
+        context["ladder_error"] = None
+
+
+@when(quoted('委员会办公室在 "{moment}" 对任务 "{name}" 发出督办单'))
+def sweep_office_supervises(sweep_world: SweepWorld, moment: str, name: str) -> None:
+    clock.set_now(_at(moment))
+    scene = sweep_world.scene
+    _apply_ladder_action(
+        scene.session, sweep_world.tasks[name], "supervise", scene.actor("office"), reason="专项督办"
+    )
+    scene.session.commit()
+    _run_jobs(scene, moment)
+
+
+@then("该确认被拒绝")
+def sweep_confirmation_refused(sweep_world: SweepWorld, context: dict[str, Any]) -> None:
+    assert context["ladder_error"] == "forbidden"
+    assert sweep_world.scene.level(context["ladder_task"]) == context["ladder_level"]
+
+
+@then(quoted('"{department}" 收到 "{label}" 的日期依次为 "{days}"'))
+def sweep_notice_days(sweep_world: SweepWorld, department: str, label: str, days: str) -> None:
+    found = [
+        row.created_at.astimezone(clock.TZ).date().isoformat()
+        for row in sweep_world.notices(department)
+        if _notice_label(row) == label
+    ]
+    assert found == [day.strip() for day in days.split(",")], found
+
+
+@then(quoted('"{department}" 没有收到 "{label}"'))
+def sweep_no_notice(sweep_world: SweepWorld, department: str, label: str) -> None:
+    assert [row.step for row in sweep_world.notices(department) if _notice_label(row) == label] == []
+
+
+@then(quoted('任务 "{name}" 的督办层级为 "{label}"'))
+def sweep_level(sweep_world: SweepWorld, name: str, label: str) -> None:
+    level, colour = sweep_world.scene.level(sweep_world.tasks[name])
+    assert _rung_of(level, colour).label == label
+
+
+@then(quoted('"{department}" 在 "{day}" 收到 1 封每日摘要，事项依次为 "{titles}"'))
+def sweep_digest(sweep_world: SweepWorld, department: str, day: str, titles: str) -> None:
+    digests = [
+        row
+        for row in sweep_world.scene.outbox(
+            kind=_OutboxKind.digest, department_id=sweep_world.scene.ids[sweep_world.department(department)]
+        )
+        if row.channel == "email" and row.created_at.astimezone(clock.TZ).date().isoformat() == day
+    ]
+    assert len(digests) == 1
+    (digest,) = digests
+    assert [item["title"] for item in digest.payload["items"]] == [t.strip() for t in titles.split(",")]
+    (mail,) = [m for m in sweep_world.mails() if m["Message-ID"] == digest.message_id]
+    assert mail["Subject"].startswith("【每日督办摘要】")
+
+
+@then(
+    parsers.re(
+        r'"(?P<department>[^"]+)" 收到主题以 "(?P<prefix>[^"]+)" 开头的邮件 (?P<count>\d+) 封'
+        r'(?:，发于 "(?P<moment>[^"]+)")?'
+    )
+)
+def sweep_mail_count(
+    sweep_world: SweepWorld, department: str, prefix: str, count: str, moment: str | None
+) -> None:
+    address = sweep_world.scene.session.get(
+        Department, sweep_world.scene.ids[sweep_world.department(department)]
+    )
+    assert address is not None
+    mails = [m for m in sweep_world.mails() if m["To"] == address.email and m["Subject"].startswith(prefix)]
+    assert len(mails) == int(count)
+    if moment:
+        sent = _email.utils.parsedate_to_datetime(mails[0]["Date"])
+        assert sent == _at(moment)
+
+
+@then(quoted('"{department}" 没有收到主题以 "{prefix}" 开头的邮件'))
+def sweep_no_mail(sweep_world: SweepWorld, department: str, prefix: str) -> None:
+    sweep_mail_count(sweep_world, department, prefix, "0", None)
+
+
+@then(quoted('"{start}" 至 "{end}" 之间没有产生或发出任何通知'))
+def sweep_quiet(sweep_world: SweepWorld, start: str, end: str) -> None:
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+
+    def inside(moment: dt.datetime | None) -> bool:
+        return moment is not None and first <= moment.astimezone(clock.TZ).date() <= last
+
+    assert [
+        row.id for row in sweep_world.scene.outbox() if inside(row.created_at) or inside(row.sent_at)
+    ] == []
+    assert [
+        m["Subject"] for m in sweep_world.mails() if inside(_email.utils.parsedate_to_datetime(m["Date"]))
+    ] == []
+
+
+# ===== end of issue 6 =====================================================================================

@@ -1,0 +1,330 @@
+"""The outbox: notices inserted set-based with ON CONFLICT DO NOTHING, and the sweep that fills it.
+
+A sweep is one transaction: freeze the policy onto tasks issued without one, insert every rule's due
+notices (one INSERT … SELECT per rule and policy version), climb the ladder of the tasks whose notices
+*this* sweep inserted (a concurrent sweep's conflicting rows come back empty, so it moves nothing), and
+queue the immediate notices for delivery after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import dml as postgresql_dml
+from sqlalchemy.dialects.sqlite import dml as sqlite_dml
+from sqlmodel import Session
+
+from duban.core import clock
+from duban.core.types import JSONType
+from duban.notifications.calendars import working_calendar
+from duban.notifications.delivery import enqueue_delivery
+from duban.notifications.models import EscalationPolicyVersion, NotificationOutbox, OutboxKind
+from duban.notifications.schedule import office_open
+from duban.tasks.models import Department
+from duban.workflow.calendar import WorkingCalendar
+from duban.workflow.errors import WorkflowError
+from duban.workflow.policy import (
+    CHASED_STATES,
+    EscalationPolicy,
+    PolicyError,
+    Step,
+    bundled_policy,
+    freeze_policy,
+    frozen_version,
+    parse_policy,
+    task_t,
+)
+from duban.workflow.sweep import (
+    LadderTarget,
+    NoticeQuery,
+    RuleContext,
+    Thresholds,
+    frequencies_in_use,
+    notice_queries,
+    raise_levels,
+)
+
+log = logging.getLogger("duban.sweep")
+
+outbox_t: Final = NotificationOutbox.__table__  # type: ignore[attr-defined]
+department_t: Final = Department.__table__  # type: ignore[attr-defined]
+policy_t: Final = EscalationPolicyVersion.__table__  # type: ignore[attr-defined]
+LADDER_RULES: Final = frozenset({"deadline", "accept", "report"})
+
+
+@dataclass(frozen=True, slots=True)
+class InsertedNotice:
+    """An outbox row this transaction inserted."""
+
+    id: int
+    task_id: int
+    department_id: int
+    rule: str
+    step: str
+    period: str
+    delivery: str
+    channel: str
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    today: dt.date
+    frozen: int = 0
+    notices: int = 0
+    moved: int = 0
+    queued: int = 0
+    by_step: Counter[str] = field(default_factory=Counter)
+    versions: list[int] = field(default_factory=list)
+
+
+# The dialects' INSERT … ON CONFLICT constructs opt out of SQLAlchemy's compiled cache, and compiling the
+# sweep's nested SELECTs costs tens of milliseconds. These subclasses opt back in: each is only ever built
+# by `dedupe_insert`, always with DO NOTHING on one fixed key per table, so the cache key (table, SELECT)
+# cannot confuse two different statements.
+class _PostgresDedupeInsert(postgresql.Insert):
+    inherit_cache = True
+
+
+class _PostgresDoNothing(postgresql_dml.OnConflictDoNothing):
+    _traverse_internals = []  # noqa: RUF012  (SQLAlchemy reads it from the class)
+
+
+class _SqliteDedupeInsert(sqlite.Insert):
+    inherit_cache = True
+
+
+class _SqliteDoNothing(sqlite_dml.OnConflictDoNothing):
+    _traverse_internals = []  # noqa: RUF012  (SQLAlchemy reads it from the class)
+
+
+def dedupe_insert(conn: sa.Connection, table: sa.Table, key: str = "dedupe_key") -> Any:
+    """A cacheable INSERT on `table` that skips rows whose `key` is already there (one key per table)."""
+    if conn.dialect.name == "postgresql":
+        statement: Any = _PostgresDedupeInsert(table)
+        statement._post_values_clause = _PostgresDoNothing(index_elements=[key])
+    else:
+        statement = _SqliteDedupeInsert(table)
+        statement._post_values_clause = _SqliteDoNothing(index_elements=[key])
+    return statement
+
+
+def insert_notices(session: Session, due: sa.Select[Any], now: dt.datetime) -> list[InsertedNotice]:
+    """Insert a SELECT of due notices (NOTICE_COLUMNS) once per channel; rows already there are skipped."""
+    conn = session.connection()
+    notices = due.subquery("due_notice")
+    columns = [notices.c[name] for name in ("task_id", "department_id", "rule", "step", "period", "due")]
+    columns += [notices.c.urgency, notices.c.delivery]
+    email = sa.select(
+        *columns,
+        sa.literal("email").label("channel"),
+        sa.func.coalesce(department_t.c.email, "").label("recipient"),
+    ).join_from(notices, department_t, department_t.c.id == notices.c.department_id)
+    webhook = (
+        sa.select(*columns, sa.literal("webhook").label("channel"), department_t.c.webhook.label("recipient"))
+        .join_from(notices, department_t, department_t.c.id == notices.c.department_id)
+        .where(department_t.c.webhook.is_not(None), department_t.c.webhook != "")
+    )
+    rows = sa.union_all(email, webhook).subquery("addressed")
+    key = (
+        sa.literal("n:")
+        + sa.cast(rows.c.task_id, sa.String)
+        + ":"
+        + rows.c.rule
+        + ":"
+        + rows.c.step
+        + ":"
+        + rows.c.period
+        + ":"
+        + sa.cast(rows.c.department_id, sa.String)
+        + ":"
+        + rows.c.channel
+    )
+    select = (
+        sa.select(
+            key.label("dedupe_key"),
+            sa.literal(OutboxKind.notice.value).label("kind"),
+            rows.c.task_id,
+            rows.c.rule,
+            rows.c.step,
+            rows.c.period,
+            rows.c.due,
+            rows.c.department_id,
+            rows.c.urgency,
+            rows.c.delivery,
+            rows.c.channel,
+            rows.c.recipient,
+            sa.literal("pending").label("status"),
+            sa.literal(0).label("attempts"),
+            sa.literal(now, outbox_t.c.next_attempt_at.type).label("next_attempt_at"),
+            sa.literal({}, JSONType).label("payload"),
+            sa.literal("").label("last_error"),
+            sa.literal(now, outbox_t.c.created_at.type).label("created_at"),
+        )
+        .where(sa.true())
+        # One order for every sweep, so two concurrent ones take the unique index's locks in the same order.
+        .order_by(rows.c.task_id, rows.c.rule, rows.c.step, rows.c.department_id, rows.c.channel)
+    )
+    names = [column.name for column in select.selected_columns]
+    statement = (
+        dedupe_insert(conn, outbox_t)
+        .from_select(names, select)
+        .returning(
+            outbox_t.c.id,
+            outbox_t.c.task_id,
+            outbox_t.c.department_id,
+            outbox_t.c.rule,
+            outbox_t.c.step,
+            outbox_t.c.period,
+            outbox_t.c.delivery,
+            outbox_t.c.channel,
+        )
+    )
+    return [InsertedNotice(*row) for row in conn.execute(statement)]
+
+
+def register_policy(session: Session, policy: EscalationPolicy) -> None:
+    """Record a policy version the first time it is used; one version number never means two rule sets."""
+    conn = session.connection()
+    stored = conn.execute(sa.select(policy_t.c.sha256).where(policy_t.c.version == policy.version)).first()
+    if stored is None:
+        statement = dedupe_insert(conn, policy_t, "version").values(
+            version=policy.version,
+            name=policy.name,
+            sha256=policy.sha256,
+            body=policy.snapshot(),
+            registered_at=clock.now(),
+        )
+        conn.execute(statement)
+    elif stored.sha256 != policy.sha256:
+        raise PolicyError(
+            f"督办升级规则第 {policy.version} 版的内容已改变，修改规则须提高版本号",
+            f"escalation policy version {policy.version} changed content; raise the version number",
+            version=policy.version,
+        )
+
+
+def policies_in_use(session: Session, current: EscalationPolicy) -> dict[int, EscalationPolicy]:
+    """The policy versions frozen onto chased tasks (set-based: one DISTINCT, one snapshot per version)."""
+    conn = session.connection()
+    version = frozen_version()
+    versions = [
+        v
+        for (v,) in conn.execute(
+            sa.select(version).where(task_t.c.state.in_(CHASED_STATES)).distinct().order_by(version)
+        )
+        if v is not None
+    ]
+    policies: dict[int, EscalationPolicy] = {}
+    for v in versions:
+        if v == current.version:
+            policies[v] = current
+            continue
+        snapshot = conn.execute(sa.select(task_t.c.policy).where(version == v).limit(1)).scalar_one()
+        try:
+            policies[v] = parse_policy(snapshot)
+        except WorkflowError:
+            log.exception("tasks frozen with policy version %s carry an unreadable snapshot; skipped", v)
+            continue
+        register_policy(session, policies[v])
+    return policies
+
+
+def office_department_id(session: Session, code: str) -> int | None:
+    """The id of the committee office's department (None, logged, when the registry lacks it)."""
+    found = (
+        session.connection().execute(sa.select(department_t.c.id).where(department_t.c.code == code)).first()
+    )
+    if found is None:
+        log.error(
+            "office department %r is not in the registry: 约谈/问责 proposals cannot be addressed", code
+        )
+        return None
+    return int(found.id)
+
+
+def ladder_targets(
+    inserted: Iterable[InsertedNotice], steps: dict[tuple[str, str], Step]
+) -> dict[int, LadderTarget]:
+    """Per task, the highest rung of the steps that have come with the notices inserted (a task that
+    missed sweeps and is first seen at its 约谈 proposal still climbs to the red notice)."""
+    targets: dict[int, LadderTarget] = {}
+    for notice in inserted:
+        step = steps.get((notice.rule, notice.step))
+        if step is None or notice.rule not in LADDER_RULES:
+            continue
+        rungs = [
+            s.rung
+            for (rule, _), s in steps.items()
+            if rule == notice.rule and s.rung and s.offset <= step.offset
+        ]
+        if not rungs:
+            continue
+        rung = max(rungs, key=lambda r: r.rank)
+        known = targets.get(notice.task_id)
+        if known is None or rung.rank > known.rung.rank:
+            targets[notice.task_id] = LadderTarget(rung, notice.rule, notice.step, notice.period)
+    return targets
+
+
+def queue_delivery(session: Session, ids: Sequence[int], now: dt.datetime, calendar: WorkingCalendar) -> int:
+    """Queue delivery jobs after commit while the office is open (else the relay queues them at opening)."""
+    if not ids or not office_open(now, calendar):
+        return 0
+    return enqueue_delivery(session, ids, now)
+
+
+def run_sweep(
+    session: Session,
+    now: dt.datetime | None = None,
+    *,
+    calendar: WorkingCalendar | None = None,
+    policy: EscalationPolicy | None = None,
+) -> SweepResult:
+    """One reminder/escalation sweep in the caller's transaction (the caller commits)."""
+    moment = now or clock.now()
+    today = moment.astimezone(clock.TZ).date()
+    cal = calendar or working_calendar(session)
+    current = policy or bundled_policy()
+    register_policy(session, current)
+    result = SweepResult(today=today)
+    result.frozen = freeze_policy(session, policy=current)
+    policies = policies_in_use(session, current)
+    result.versions = sorted(policies)
+    thresholds = Thresholds(cal, today)
+    dialect = session.connection().dialect.name
+    inserted: list[InsertedNotice] = []
+    steps: dict[tuple[str, str], Step] = {}
+    frequencies = frequencies_in_use(session.connection()) if policies else frozenset()
+    for version in result.versions:
+        rules = policies[version]
+        context = RuleContext(
+            rules,
+            thresholds,
+            dialect,
+            office_department_id(session, rules.office),
+            only_this_version=len(policies) > 1,
+            frequencies=frequencies,
+        )
+        queries: list[NoticeQuery] = notice_queries(context)
+        for query in queries:
+            steps.update({(step.rule, step.name): step for step in query.steps})
+            inserted.extend(insert_notices(session, query.select, moment))
+    result.notices = len(inserted)
+    result.by_step = Counter(f"{n.rule}:{n.step}" for n in inserted)
+    result.moved = raise_levels(session, ladder_targets(inserted, steps), moment)
+    result.queued = queue_delivery(
+        session, [n.id for n in inserted if n.delivery == "immediate"], moment, cal
+    )
+    log.info(
+        "sweep %s: %d notices, %d ladder moves, %d queued", today, result.notices, result.moved, result.queued
+    )
+    return result

@@ -1,0 +1,342 @@
+"""Each rule of the policy as one SELECT of the notices due today (task, department, rule, step, period).
+
+No task is loaded into Python: the thresholds are dates computed once (see ``thresholds``) and each rule
+is a CASE over the due-date column that names the *latest* step that has come, so a task that missed a
+sweep gets the step it stands at, not every step it passed. The caller inserts the rows into the outbox
+with ON CONFLICT DO NOTHING on the dedupe key (task, rule, step, period, department, channel).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from duban.tasks.enums import AssignmentRole
+from duban.tasks.models import Measure, TaskAssignment
+from duban.workflow.models import ReportKind, TaskReport
+from duban.workflow.policy import (
+    CHASED_STATES,
+    RULE_ACCEPT,
+    RULE_CONTRIBUTION,
+    RULE_DEADLINE,
+    RULE_REPORT,
+    EscalationPolicy,
+    Step,
+    frozen_version,
+    task_t,
+)
+from duban.workflow.records.stats import local_date
+from duban.workflow.sweep.periods import Period, periods_of
+from duban.workflow.sweep.thresholds import ONE_DAY, Thresholds, day_start
+
+assignment_t: Final = TaskAssignment.__table__  # type: ignore[attr-defined]
+measure_t: Final = Measure.__table__  # type: ignore[attr-defined]
+report_t: Final = TaskReport.__table__  # type: ignore[attr-defined]
+
+NOTICE_COLUMNS: Final = ("task_id", "department_id", "rule", "step", "period", "due", "urgency", "delivery")
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What every rule needs: the policy version it applies, today's thresholds, the SQL dialect."""
+
+    policy: EscalationPolicy
+    thresholds: Thresholds
+    dialect: str
+    office_id: int | None
+    only_this_version: bool = False
+    frequencies: frozenset[str] = frozenset()
+
+    def scope(self) -> ColumnElement[bool]:
+        """Tasks the scheduler chases, under this policy version when several are in use."""
+        chased: ColumnElement[bool] = task_t.c.state.in_(CHASED_STATES)
+        if not self.only_this_version:
+            return chased
+        same: ColumnElement[bool] = frozen_version() == self.policy.version
+        return sa.and_(chased, same)
+
+    def issue_day(self) -> ColumnElement[dt.date]:
+        """The Asia/Shanghai date a task was issued."""
+        return local_date(self.dialect, task_t.c.issued_at)
+
+
+@dataclass(frozen=True)
+class NoticeQuery:
+    """A SELECT of due notices (columns NOTICE_COLUMNS) and the steps it may name."""
+
+    rule: str
+    select: sa.Select[Any]
+    steps: tuple[Step, ...]
+
+
+def _step_case(
+    steps: Sequence[Step], due: ColumnElement[Any], th: Thresholds, issue_day: ColumnElement[Any] | None
+) -> ColumnElement[Any]:
+    """The name of the latest step that has come for `due` (NULL if none).
+
+    A reminder is only ever sent before its due date has passed. With `issue_day`, a task issued after its
+    due date counts its ladder from the issue day, and gets no reminders meant for a due date it never saw.
+    """
+    whens: list[tuple[ColumnElement[bool], str]] = []
+    for step in sorted(steps, key=lambda s: -s.offset):
+        limit = th.last_due(step.offset)
+        condition: ColumnElement[bool] = due <= limit
+        if step.offset < 0:
+            condition = sa.and_(condition, due >= th.today)
+        if issue_day is not None:
+            guard = issue_day <= limit if step.offset > 0 else issue_day <= due
+            condition = sa.and_(condition, guard)
+        whens.append((condition, step.name))
+    return sa.case(*whens, else_=sa.null())
+
+
+def _horizon(steps: Sequence[Step], policy: EscalationPolicy) -> int:
+    """Offset beyond which a rule's last step is no longer sent late."""
+    last = max(step.offset for step in steps)
+    horizon = last + policy.catch_up_working_days
+    return horizon if horizon != 0 else 1
+
+
+def _meta(steps: Sequence[Step], step: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    urgency = sa.case({s.name: s.urgency for s in steps}, value=step, else_=0)
+    delivery = sa.case(
+        {s.name: ("immediate" if s.immediate else "digest") for s in steps}, value=step, else_="digest"
+    )
+    return urgency, delivery
+
+
+def _fan_out(inner: sa.Subquery, rule: str, steps: Sequence[Step], ctx: RuleContext) -> sa.Select[Any]:
+    """Address each due step: lead steps to every lead department, office steps to the office."""
+    urgency, delivery = _meta(steps, inner.c.step)
+    lead_steps = [s.name for s in steps if s.audience == "lead"]
+    office_steps = [s.name for s in steps if s.audience == "office"]
+    lead = assignment_t.alias("lead")
+    parts: list[sa.Select[Any]] = [
+        sa.select(
+            inner.c.task_id,
+            lead.c.department_id,
+            sa.literal(rule).label("rule"),
+            inner.c.step,
+            inner.c.period,
+            inner.c.due,
+            urgency.label("urgency"),
+            delivery.label("delivery"),
+        )
+        .join_from(
+            inner,
+            lead,
+            sa.and_(lead.c.task_id == inner.c.task_id, lead.c.role == AssignmentRole.lead.value),
+        )
+        .where(inner.c.step.in_(lead_steps))
+    ]
+    if office_steps and ctx.office_id is not None:
+        parts.append(
+            sa.select(
+                inner.c.task_id,
+                sa.literal(ctx.office_id, sa.Integer).label("department_id"),
+                sa.literal(rule).label("rule"),
+                inner.c.step,
+                inner.c.period,
+                inner.c.due,
+                urgency.label("urgency"),
+                delivery.label("delivery"),
+            ).where(inner.c.step.in_(office_steps))
+        )
+    if len(parts) == 1:
+        return parts[0]
+    union = sa.union_all(*parts).subquery(f"{rule}_addressed")
+    return sa.select(*(union.c[name] for name in NOTICE_COLUMNS))
+
+
+def deadline_notices(ctx: RuleContext) -> NoticeQuery:
+    """Reminders before the deadline and the ladder after it, for every chased task."""
+    steps = ctx.policy.deadline_steps()
+    th = ctx.thresholds
+    due = task_t.c.deadline
+    issue_day = ctx.issue_day()
+    limit = th.last_due(_horizon(steps, ctx.policy))
+    inner = (
+        sa.select(
+            task_t.c.id.label("task_id"),
+            _step_case(steps, due, th, issue_day).label("step"),
+            sa.cast(due, sa.String).label("period"),
+            due.label("due"),
+        )
+        .where(
+            ctx.scope(),
+            due.is_not(None),
+            due <= th.last_due(min(s.offset for s in steps)),
+            sa.or_(due > limit, issue_day > limit),
+        )
+        .subquery("deadline_due")
+    )
+    return NoticeQuery(RULE_DEADLINE, _fan_out(inner, RULE_DEADLINE, steps, ctx), steps)
+
+
+def accept_notices(ctx: RuleContext) -> NoticeQuery:
+    """签收提醒 for tasks still waiting to be signed for."""
+    steps = ctx.policy.accept_steps()
+    (step,) = steps
+    th = ctx.thresholds
+    newest = th.last_due(step.offset)
+    oldest = th.last_due(_horizon(steps, ctx.policy))
+    issue_day = ctx.issue_day()
+    inner = (
+        sa.select(
+            task_t.c.id.label("task_id"),
+            sa.literal(step.name).label("step"),
+            sa.cast(issue_day, sa.String).label("period"),
+            issue_day.label("due"),
+        )
+        .where(
+            ctx.scope(),
+            task_t.c.state == "assigned",
+            task_t.c.issued_at < day_start(newest + ONE_DAY),
+            task_t.c.issued_at >= day_start(oldest + ONE_DAY),
+        )
+        .subquery("accept_due")
+    )
+    return NoticeQuery(RULE_ACCEPT, _fan_out(inner, RULE_ACCEPT, steps, ctx), steps)
+
+
+def contribution_notices(ctx: RuleContext) -> NoticeQuery:
+    """Reminders and 催办 to each cooperating unit that has sent no contribution since the task was issued."""
+    steps = ctx.policy.contribution_steps()
+    th = ctx.thresholds
+    due = task_t.c.deadline
+    coop = assignment_t.alias("coop")
+    sent = (
+        sa.select(report_t.c.id)
+        .where(
+            report_t.c.task_id == task_t.c.id,
+            report_t.c.kind == ReportKind.contribution.value,
+            report_t.c.department_id == coop.c.department_id,
+            report_t.c.created_at >= task_t.c.issued_at,
+        )
+        .exists()
+    )
+    step = _step_case(steps, due, th, ctx.issue_day())
+    urgency, delivery = _meta(steps, step)
+    limit = th.last_due(_horizon(steps, ctx.policy))
+    inner = (
+        sa.select(
+            task_t.c.id.label("task_id"),
+            coop.c.department_id.label("department_id"),
+            sa.literal(RULE_CONTRIBUTION).label("rule"),
+            step.label("step"),
+            sa.cast(due, sa.String).label("period"),
+            due.label("due"),
+            urgency.label("urgency"),
+            delivery.label("delivery"),
+        )
+        .join_from(
+            task_t,
+            coop,
+            sa.and_(coop.c.task_id == task_t.c.id, coop.c.role == AssignmentRole.cooperating.value),
+        )
+        .where(
+            ctx.scope(),
+            due.is_not(None),
+            due <= th.last_due(min(s.offset for s in steps)),
+            due > limit,
+            ~sent,
+        )
+        .subquery("contribution_due")
+    )
+    select = sa.select(*(inner.c[name] for name in NOTICE_COLUMNS)).where(inner.c.step.is_not(None))
+    return NoticeQuery(RULE_CONTRIBUTION, select, steps)
+
+
+def report_notices(ctx: RuleContext) -> Iterator[NoticeQuery]:
+    """Recurring report obligations: per frequency and live period, the latest step of its due date."""
+    steps = ctx.policy.report_steps()
+    th = ctx.thresholds
+    horizon = _horizon(steps, ctx.policy)
+    for frequency, due_after in ctx.policy.reports.items():
+        if frequency not in ctx.frequencies:
+            continue
+        for period, previous in periods_of(frequency, th.today):
+            due = th.calendar.add_working_days(period.end, due_after).date
+            if th.has_come(due, horizon):
+                continue
+            step = next(
+                (
+                    s
+                    for s in reversed(steps)
+                    if th.has_come(due, s.offset) and (s.offset > 0 or due >= th.today)
+                ),
+                None,
+            )
+            if step is None:
+                continue
+            previous_due = th.calendar.add_working_days(previous.end, due_after).date
+            yield NoticeQuery(
+                RULE_REPORT,
+                _report_select(ctx, frequency, period, previous_due, step, due, steps),
+                steps,
+            )
+
+
+def _report_select(
+    ctx: RuleContext,
+    frequency: str,
+    period: Period,
+    previous_due: dt.date,
+    step: Step,
+    due: dt.date,
+    steps: Sequence[Step],
+) -> sa.Select[Any]:
+    # A period's report is any progress report made after the previous period's report fell due.
+    reported = (
+        sa.select(report_t.c.id)
+        .where(
+            report_t.c.task_id == task_t.c.id,
+            report_t.c.kind == ReportKind.progress.value,
+            report_t.c.created_at >= day_start(previous_due + ONE_DAY),
+        )
+        .exists()
+    )
+    inner = (
+        sa.select(
+            task_t.c.id.label("task_id"),
+            sa.literal(step.name).label("step"),
+            sa.literal(f"{frequency}:{period.key}").label("period"),
+            sa.literal(due, sa.Date).label("due"),
+        )
+        .join_from(task_t, measure_t, measure_t.c.id == task_t.c.measure_id)
+        .where(
+            ctx.scope(),
+            measure_t.c.recurrence["frequency"].as_string() == frequency,
+            task_t.c.issued_at < day_start(period.end + ONE_DAY),
+            sa.or_(task_t.c.deadline.is_(None), task_t.c.deadline >= period.start),
+            ~reported,
+        )
+        .subquery(f"report_{frequency}_{period.key.replace('-', '_')}")
+    )
+    return _fan_out(inner, RULE_REPORT, steps, ctx)
+
+
+def frequencies_in_use(conn: sa.Connection) -> frozenset[str]:
+    """The recurrence frequencies of chased tasks' measures (one DISTINCT), so idle rules build no SQL."""
+    frequency = measure_t.c.recurrence["frequency"].as_string()
+    query = (
+        sa.select(frequency)
+        .join_from(task_t, measure_t, measure_t.c.id == task_t.c.measure_id)
+        .where(task_t.c.state.in_(CHASED_STATES), measure_t.c.recurrence.is_not(None))
+        .distinct()
+    )
+    return frozenset(str(value) for (value,) in conn.execute(query) if value)
+
+
+def notice_queries(ctx: RuleContext) -> list[NoticeQuery]:
+    """Every rule's SELECT for one policy version."""
+    queries = [deadline_notices(ctx), accept_notices(ctx)]
+    if ctx.policy.contribution_steps():
+        queries.append(contribution_notices(ctx))
+    queries.extend(report_notices(ctx))
+    return queries

@@ -1,0 +1,324 @@
+"""Real Celery workers on Redis delivering to a real SMTP server — and SIGKILLed in the middle of a batch.
+
+The kill test queues ≥ 1,000 immediate notices (督办单) through the `duban.sweep` job, kills the whole
+worker (pool children included) once a good part has arrived, starts a new worker, lets the relay find
+what was in flight, and then checks the SMTP server: no notice lost; a repeat only for a row that was
+being sent at the kill, with the same Message-ID. It prints the counts and timings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from duban.core import clock
+from duban.core.config import Settings
+from duban.core.db import build_engine
+from duban.notifications.celery_app import celery_app, configure
+from duban.notifications.delivery import LEASE, REQUEUE_AFTER, relay
+from duban.notifications.models import OutboxStatus
+from duban.notifications.outbox import department_t, outbox_t
+from duban.tasks.departments import load_departments
+from duban.tasks.enums import AssignmentRole, LeadSource, TaskState
+from duban.tasks.models import Plan, TaskAssignment
+from duban.workflow.policy import task_t
+from tests.conftest import POSTGRES_URL, database_url_for
+from tests.fixtures.services import CELERY_APP, SmtpCatcher
+
+pytestmark = pytest.mark.redis
+
+NOTICES = 1000
+CONCURRENCY = 4
+NOW = "2025-10-13T10:00:00+08:00"  # Monday, office hours; deadlines of 10-09 are 3 working days late
+DEADLINE = dt.date(2025, 10, 9)
+
+
+@dataclass
+class Worker:
+    """A `celery worker` in its own process group, so a kill takes its pool children too."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Warm shutdown, then make sure the whole group is gone (pool children included)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=30)
+        self.kill()
+
+
+def start_worker(env: dict[str, str], log: Path) -> Worker:
+    """Start a worker on both queues and wait until it is ready."""
+    seen = log.read_text(errors="replace").count("ready.") if log.exists() else 0
+    handle = log.open("ab")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            CELERY_APP,
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={CONCURRENCY}",
+            "-Q",
+            "sweeps,delivery",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"kill-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ],
+        env={**os.environ, **env},
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    worker = Worker(process, log)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{worker.output()}")
+            if worker.output().count("ready.") > seen:
+                return worker
+            time.sleep(0.1)
+        raise RuntimeError(f"worker not ready after 60 s:\n{worker.output()}")
+    except BaseException:
+        worker.kill()
+        raise
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[str]:
+    """A migrated database the worker processes can reach (PostgreSQL when configured)."""
+    yield from database_url_for("postgres" if POSTGRES_URL else "sqlite", tmp_path)
+
+
+@pytest.fixture
+def redis_celery(redis_url: str, database: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """This process's Celery app on the test Redis; the worker environment to match."""
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = {
+        "DUBAN_VAR_DIR": str(tmp_path),
+        "DUBAN_BROKER_URL": redis_url,
+        "DUBAN_DATABASE_URL": database,
+        "DUBAN_ENV": "test",
+        "DUBAN_NOW": NOW,
+        "DUBAN_MAIL_BACKEND": "smtp",
+    }
+    configure(celery_app, Settings(var_dir=tmp_path, broker_url=redis_url, database_url=database))
+    try:
+        yield env
+    finally:
+        configure(celery_app, Settings())
+
+
+def _populate(engine: Engine, tasks: int) -> None:
+    """`tasks` in-progress tasks due 10-09, led round-robin by every department (each has an address)."""
+    with Session(engine) as session:
+        load_departments(session)
+        session.flush()
+        departments = [
+            row.id for row in session.execute(sa.select(department_t.c.id).order_by(department_t.c.id))
+        ]
+        plan = Plan(key="kill", title="投递压力测试", content_hash="0" * 64)
+        session.add(plan)
+        session.flush()
+        issued = dt.datetime(2025, 6, 2, 9, tzinfo=clock.TZ)
+        ids = (
+            session.execute(
+                task_t.insert().returning(task_t.c.id),
+                [
+                    {
+                        "plan_id": plan.id,
+                        "title": f"推进第{i}项整治任务",
+                        "state": TaskState.in_progress.value,
+                        "supervision_level": "none",
+                        "deadline": DEADLINE,
+                        "original_deadline": DEADLINE,
+                        "policy": {},
+                        "version": 1,
+                        "issued_at": issued,
+                        "created_at": issued,
+                        "updated_at": issued,
+                        "region_code": str(i),
+                    }
+                    for i in range(tasks)
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        session.execute(
+            TaskAssignment.__table__.insert(),  # type: ignore[attr-defined]
+            [
+                {
+                    "task_id": task_id,
+                    "department_id": departments[n % len(departments)],
+                    "role": AssignmentRole.lead.value,
+                    "source": LeadSource.explicit.value,
+                    "evidence": [],
+                    "position": 0,
+                }
+                for n, task_id in enumerate(ids)
+            ],
+        )
+        session.commit()
+
+
+def _unsent(engine: Engine) -> int:
+    with engine.connect() as conn:
+        query = sa.select(sa.func.count()).where(outbox_t.c.status != OutboxStatus.sent.value)
+        return int(conn.execute(query).scalar_one())
+
+
+def _settled(engine: Engine, redis_url: str) -> Callable[[], bool]:
+    """True once the broker's delivery queue is empty and no row has been sent for a second."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    last: list[tuple[int, float]] = [(-1, time.monotonic())]
+
+    def check() -> bool:
+        unsent = _unsent(engine)
+        if unsent != last[0][0]:
+            last[0] = (unsent, time.monotonic())
+            return False
+        return client.llen("delivery") == 0 and time.monotonic() - last[0][1] > 1.0
+
+    return check
+
+
+def _rows(engine: Engine) -> dict[int, tuple[str, str | None]]:
+    with engine.connect() as conn:
+        return {
+            row.id: (row.status, row.message_id)
+            for row in conn.execute(sa.select(outbox_t.c.id, outbox_t.c.status, outbox_t.c.message_id))
+        }
+
+
+def _wait(
+    condition: Callable[[], bool], seconds: float, what: str, worker: Worker, every: float = 0.1
+) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}\n{worker.output()[-4000:]}")
+        time.sleep(every)
+
+
+def test_sweep_job_delivers_through_a_real_worker(
+    redis_celery: dict[str, str], database: str, smtp_server: SmtpCatcher, tmp_path: Path
+) -> None:
+    engine = build_engine(database)
+    _populate(engine, 3)
+    env = {**redis_celery, "DUBAN_SMTP_HOST": smtp_server.host, "DUBAN_SMTP_PORT": str(smtp_server.port)}
+    worker = start_worker(env, tmp_path / "worker.log")
+    try:
+        answer = celery_app.send_task("duban.sweep", args=[NOW]).get(timeout=60)
+        assert answer["by_step"] == {"deadline:supervise_blue": 3}
+        _wait(lambda: len(smtp_server.messages) >= 3, 60, "three mails", worker)
+        celery_app.send_task("duban.dispatch").get(timeout=60)  # Monday: the office's weekly summary
+        _wait(lambda: len(smtp_server.messages) >= 4, 60, "the weekly summary", worker)
+        _wait(
+            lambda: all(status == OutboxStatus.sent.value for status, _ in _rows(engine).values()),
+            30,
+            "every row marked sent",
+            worker,
+        )
+    finally:
+        worker.stop()
+        engine.dispose()
+    assert len(smtp_server.messages) == 4
+    assert {str(m["Message-ID"]) for m in smtp_server.messages} == {mid for _, mid in _rows(engine).values()}
+
+
+def test_sigkill_mid_batch_loses_nothing(
+    redis_celery: dict[str, str],
+    database: str,
+    smtp_server: SmtpCatcher,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    engine = build_engine(database)
+    _populate(engine, NOTICES)
+    env = {**redis_celery, "DUBAN_SMTP_HOST": smtp_server.host, "DUBAN_SMTP_PORT": str(smtp_server.port)}
+    log = tmp_path / "worker.log"
+    started = time.monotonic()
+    worker = start_worker(env, log)
+    try:
+        answer = celery_app.send_task("duban.sweep", args=[NOW]).get(timeout=120)
+        assert answer["queued"] == answer["notices"] == NOTICES
+        _wait(lambda: len(smtp_server.messages) >= NOTICES // 4, 120, "a quarter of the mails", worker, 0.01)
+        worker.kill()
+        killed_at = time.monotonic()
+        at_kill = _rows(engine)
+        received_at_kill = len(smtp_server.messages)
+        in_flight = {
+            row_id for row_id, (status, _) in at_kill.items() if status == OutboxStatus.sending.value
+        }
+        assert received_at_kill < NOTICES, "the batch finished before the kill; nothing was tested"
+
+        worker = start_worker(env, log)
+        # The new worker drains what is still queued; what the dead worker held is stuck until the relay
+        # (beat's dispatcher, every minute) finds it once the leases have run out.
+        _wait(_settled(engine, redis_celery["DUBAN_BROKER_URL"]), 180, "the queue to drain", worker)
+        stuck = _unsent(engine)
+        later = dt.datetime.fromisoformat(NOW) + max(LEASE, REQUEUE_AFTER) + dt.timedelta(minutes=1)
+        with Session(engine) as session:
+            requeued = relay(session, later)
+            session.commit()
+        _wait(lambda: _unsent(engine) == 0, 180, "every row sent", worker)
+        _wait(
+            lambda: len({m["Message-ID"] for m in smtp_server.messages}) >= NOTICES, 30, "every mail", worker
+        )
+        finished = time.monotonic()
+    finally:
+        worker.stop()
+        engine.dispose()
+
+    rows = _rows(engine)
+    counts = Counter(str(message["Message-ID"]) for message in smtp_server.messages)
+    lost = [row_id for row_id, (_, message_id) in rows.items() if counts[str(message_id)] == 0]
+    repeated = {message_id for message_id, count in counts.items() if count > 1}
+    repeated_rows = {row_id for row_id, (_, message_id) in rows.items() if message_id in repeated}
+    with capsys.disabled():
+        print(
+            f"\n[kill test] notices={len(rows)} received={len(smtp_server.messages)} "
+            f"distinct={len(counts)} at_kill={received_at_kill} in_flight_at_kill={len(in_flight)} "
+            f"stuck_after_restart={stuck} requeued_by_relay={len(requeued)} lost={len(lost)} repeats={len(repeated)} "
+            f"concurrency={CONCURRENCY} first_run={killed_at - started:.1f}s "
+            f"after_restart={finished - killed_at:.1f}s"
+        )
+    assert len(rows) == NOTICES
+    assert lost == []
+    assert repeated_rows <= in_flight  # only a message in flight at the kill may repeat
+    assert len(repeated) <= CONCURRENCY
+    assert all(count <= 2 for count in counts.values())
