@@ -118,6 +118,9 @@ def test_freeze_only_touches_issued_tasks_without_a_policy(scene: Scenario) -> N
     scene.session.execute(
         sa.update(Task).where(col(Task.id) == older).values(policy=parse_policy(old_rules).snapshot())
     )
+    assert freeze_policy(scene.session, [draft, issued, older]) == 0  # issuing froze it already
+    # a task issued before policies were frozen at issue (or by an older release) has none:
+    scene.session.execute(sa.update(Task).where(col(Task.id) == issued).values(policy={}))
     assert freeze_policy(scene.session, [draft, issued, older]) == 1
     assert freeze_policy(scene.session, [issued]) == 0
     rows = scene.session.execute(

@@ -219,7 +219,7 @@ def test_lazy_freeze_and_event_notices(scene: Scenario) -> None:
     scene.session.commit()
     assert scene.sent_jobs == [("duban.notify_plan_issued", (scene.plan_id,))]
     result = scene.sweep("2025-09-01T10:00")
-    assert result.frozen == 1  # issued without the hook: frozen at the first sweep
+    assert result.frozen == 0  # issue_plan froze the policy in force when it issued the task
     assert notify_plan_issued(scene.session, scene.plan_id) == 1
     assert notify_plan_issued(scene.session, scene.plan_id) == 0  # the event id keys it: once only
     (notice,) = scene.outbox(task_id=plan_task, rule="event")
