@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from duban.core import jobs
 from duban.tasks.enums import TaskState
 from duban.tasks.errors import NotFoundError
 from duban.tasks.models import Plan, Target
@@ -24,6 +23,7 @@ from duban.workflow.records import (
     list_reports,
 )
 from tests.fixtures.records import PDF, SHA, World, build_world, events
+from tests.notifications.scenario import recording_jobs
 
 
 @pytest.fixture
@@ -190,16 +190,13 @@ def test_an_attachment_of_exactly_50_mb_is_accepted(world: World) -> None:
 
 def test_notification_is_queued_only_after_commit(world: World) -> None:
     sent: list[tuple[str, tuple[Any, ...]]] = []
-    jobs.set_sender(lambda name, args: sent.append((name, args)))
-    try:
+    with recording_jobs(sent):
         task_id = world.task(TaskState.in_progress)
         world.session.commit()
         sent.clear()
         add_progress(world.session, task_id, world.actor("lead"), 10, "进展")
         assert sent == []
         world.session.commit()
-    finally:
-        jobs.set_sender(None)
     (event,) = events(world.session, task_id, "progress")
     assert sent == [("duban.notify_task_event", (event.id,))]
 
