@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from duban.core import clock
 from duban.tasks.enums import AssignmentRole, NoticeColour, SupervisionLevel, TaskState
 from duban.tasks.errors import NotFoundError
-from duban.tasks.models import Department, Measure, Plan, Task, TaskAssignment, TaskEvent
+from duban.tasks.models import Department, Measure, Milestone, Plan, Task, TaskAssignment, TaskEvent
 from duban.tasks.plan_views import AssignedDepartment, task_briefs
 
 OPEN_STATES = (TaskState.assigned, TaskState.in_progress, TaskState.submitted, TaskState.returned)
@@ -96,6 +96,11 @@ def overdue_clause(today: dt.date) -> sa.ColumnElement[bool]:
     return sa.and_(col(Task.deadline) < today, col(Task.state).in_([s.value for s in OPEN_STATES]))
 
 
+def is_overdue(deadline: dt.date | None, state: TaskState, today: dt.date) -> bool:
+    """Open and past its deadline (the Python twin of `overdue_clause`)."""
+    return bool(deadline and deadline < today and state in OPEN_STATES)
+
+
 def holds(department_id: int, roles: tuple[AssignmentRole, ...]) -> sa.ColumnElement[bool]:
     """SQL for "the department holds the task in one of these roles"."""
     return (
@@ -140,7 +145,7 @@ def list_tasks(session: Session, flt: TaskFilter, scope_department: int | None =
 
 def _item(task: Task, brief: object, today: dt.date) -> TaskItem:
     assert task.id is not None
-    overdue = bool(task.deadline and task.deadline < today and task.state in OPEN_STATES)
+    overdue = is_overdue(task.deadline, task.state, today)
     return TaskItem(
         id=task.id,
         plan_id=task.plan_id,
@@ -167,29 +172,96 @@ def get_task(session: Session, task_id: int) -> Task:
     return task
 
 
-def task_detail(session: Session, task: Task, allowed: list[str]) -> TaskDetail:
-    """One task in full."""
-    from duban.tasks.models import Milestone
+_task_t = Task.__table__  # type: ignore[attr-defined]
+_plan_t = Plan.__table__  # type: ignore[attr-defined]
+_measure_t = Measure.__table__  # type: ignore[attr-defined]
+_assignment_t = TaskAssignment.__table__  # type: ignore[attr-defined]
+_department_t = Department.__table__  # type: ignore[attr-defined]
+_milestone_t = Milestone.__table__  # type: ignore[attr-defined]
 
-    brief = task_briefs(session, [task])[0]
-    item = _item(task, brief, clock.today())
-    plan = session.get(Plan, task.plan_id)
-    measure = session.get(Measure, task.measure_id) if task.measure_id else None
-    milestones = session.exec(
-        select(Milestone).where(Milestone.task_id == task.id).order_by(col(Milestone.due))
-    ).all()
+# Built once: the detail is on every action's response; building statements costs more than running them.
+_DETAIL = (
+    sa.select(
+        _task_t,
+        _plan_t.c.title.label("plan_title"),
+        _measure_t.c.body.label("measure_text"),
+        _measure_t.c.path.label("measure_path"),
+    )
+    .select_from(
+        _task_t.join(_plan_t, _plan_t.c.id == _task_t.c.plan_id).outerjoin(
+            _measure_t, _measure_t.c.id == _task_t.c.measure_id
+        )
+    )
+    .where(_task_t.c.id == sa.bindparam("task_id"))
+)
+_HOLDERS = (
+    sa.select(
+        _assignment_t.c.role,
+        _assignment_t.c.source,
+        _assignment_t.c.evidence,
+        _department_t.c.id,
+        _department_t.c.code,
+        _department_t.c.name,
+    )
+    .join_from(_assignment_t, _department_t, _department_t.c.id == _assignment_t.c.department_id)
+    .where(_assignment_t.c.task_id == sa.bindparam("task_id"))
+    .order_by(_assignment_t.c.position)
+)
+_MILESTONES = (
+    sa.select(_milestone_t.c.due, _milestone_t.c.text)
+    .where(_milestone_t.c.task_id == sa.bindparam("task_id"))
+    .order_by(_milestone_t.c.due)
+)
+
+
+def task_detail(session: Session, task_id: int, allowed: list[str]) -> TaskDetail:
+    """One task in full, in three statements (task with plan and measure, holders, milestones)."""
+    conn = session.connection()
+    row = conn.execute(_DETAIL, {"task_id": task_id}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"任务 {task_id} 不存在", f"Task {task_id} does not exist", code="not_found")
+    holders: dict[AssignmentRole, list[AssignedDepartment]] = {role: [] for role in AssignmentRole}
+    for holder in conn.execute(_HOLDERS, {"task_id": task_id}):
+        role = AssignmentRole(holder.role)
+        holders[role].append(
+            AssignedDepartment(
+                department_id=holder.id,
+                code=holder.code,
+                name=holder.name,
+                role=role,
+                source=getattr(holder.source, "value", holder.source),
+                evidence=holder.evidence,
+            )
+        )
+    state = TaskState(row["state"])
     return TaskDetail(
-        **item.model_dump(),
-        plan_title=plan.title if plan else "",
-        measure_text=(measure.body if measure else ""),
-        deadline_note=task.deadline_note,
-        guidance=brief.guidance,
-        milestones=[{"date": m.due.isoformat(), "text": m.text} for m in milestones],
+        id=task_id,
+        plan_id=row["plan_id"],
+        path=list(row["measure_path"] or []),
+        title=row["title"],
+        state=state,
+        supervision_level=row["supervision_level"],
+        notice_colour=row["notice_colour"],
+        deadline=row["deadline"],
+        original_deadline=row["original_deadline"],
+        deadline_source=row["deadline_source"],
+        overdue=is_overdue(row["deadline"], state, clock.today()),
+        version=row["version"],
+        lead=holders[AssignmentRole.lead],
+        cooperating=holders[AssignmentRole.cooperating],
+        plan_title=row["plan_title"] or "",
+        measure_text=row["measure_text"] or "",
+        deadline_note=row["deadline_note"],
+        guidance=holders[AssignmentRole.guidance],
+        milestones=[
+            {"date": m.due.isoformat(), "text": m.text}
+            for m in conn.execute(_MILESTONES, {"task_id": task_id})
+        ],
         allowed_actions=allowed,
-        issued_at=task.issued_at,
-        accepted_at=task.accepted_at,
-        submitted_at=task.submitted_at,
-        completed_at=task.completed_at,
+        issued_at=row["issued_at"],
+        accepted_at=row["accepted_at"],
+        submitted_at=row["submitted_at"],
+        completed_at=row["completed_at"],
     )
 
 

@@ -6,6 +6,7 @@ INSERT the event) so an action costs about what the bare SQL costs; the request 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +67,7 @@ class ActionOutcome:
     to_state: TaskState
     version: int
     event_id: int
+    header: TaskHeader  # the task as the action left it
 
 
 def load_header(session: Session, task_id: int) -> TaskHeader:
@@ -163,7 +165,12 @@ def apply_action(
     if action in ("issue", "reassign"):
         freeze_policy(session, [task_id])  # the policy in force at issue stays with the task
     jobs.enqueue(session, "duban.notify_task_event", event_id)
-    return ActionOutcome(task_id, action, header.state, target, header.version + 1, event_id)
+    after = (
+        load_header(session, task_id)
+        if action == "reassign"
+        else dataclasses.replace(header, state=target, version=header.version + 1)
+    )
+    return ActionOutcome(task_id, action, header.state, target, header.version + 1, event_id, after)
 
 
 def _lost_race(session: Session, task_id: int, actor: Actor, expected_version: int | None) -> None:

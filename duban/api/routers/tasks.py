@@ -28,7 +28,6 @@ from duban.tasks.task_views import (
     TaskDetail,
     TaskFilter,
     TaskPage,
-    get_task,
     list_tasks,
     task_detail,
     task_events,
@@ -152,7 +151,7 @@ def get_one_task(session: SessionDep, user: CurrentUser, task_id: TaskId, respon
     if user.role is Role.department:
         ensure_visible(actor, header)
     response.headers["ETag"] = etag(header.version)
-    return task_detail(session, get_task(session, task_id), actions_for(actor, header))
+    return task_detail(session, task_id, actions_for(actor, header))
 
 
 @router.get(
@@ -211,13 +210,12 @@ def post_action(
         new_lead_id=body.new_lead_id,
         actor_label=user.display_name or user.username,
     )
-    header = load_header(session, task_id)
     result = ActionResult(
         action=action,
         from_state=outcome.from_state,
         to_state=outcome.to_state,
         event_id=outcome.event_id,
-        task=task_detail(session, get_task(session, task_id), actions_for(actor, header)),
+        task=task_detail(session, task_id, actions_for(actor, outcome.header)),
     )
     headers = {"ETag": etag(outcome.version)}
     payload = jsonable_encoder(result)

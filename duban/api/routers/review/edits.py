@@ -57,7 +57,7 @@ def label(user: User) -> str:
 def _detail(session: SessionDep, user: User, task_id: int) -> JSONResponse:
     actor = actor_of(user)
     header = load_header(session, task_id)
-    detail = task_detail(session, get_task(session, task_id), actions_for(actor, header))
+    detail = task_detail(session, task_id, actions_for(actor, header))
     return JSONResponse(jsonable_encoder(detail), headers={"ETag": etag(header.version)})
 
 
