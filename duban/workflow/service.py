@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,22 +71,47 @@ class ActionOutcome:
     header: TaskHeader  # the task as the action left it
 
 
-def load_header(session: Session, task_id: int) -> TaskHeader:
-    """The task's state, version and holders (404 if it does not exist)."""
-    conn = session.connection()
-    row = conn.execute(
-        sa.select(task_t.c.state, task_t.c.version, task_t.c.deadline).where(task_t.c.id == task_id)
-    ).first()
-    if row is None:
-        raise NotFoundError(f"任务 {task_id} 不存在", f"Task {task_id} does not exist", code="not_found")
-    holders = conn.execute(
-        sa.select(assignment_t.c.department_id, assignment_t.c.role).where(assignment_t.c.task_id == task_id)
-    ).all()
-    leads = frozenset(d for d, role in holders if role == AssignmentRole.lead)
-    cooperating = frozenset(d for d, role in holders if role == AssignmentRole.cooperating)
-    return TaskHeader(
-        task_id, TaskState(row.state), row.version, leads, cooperating, row.deadline is not None
+# Built once (bind parameters): an action runs these on every request.
+_HEADER = (
+    sa.select(
+        task_t.c.state, task_t.c.version, task_t.c.deadline, assignment_t.c.department_id, assignment_t.c.role
     )
+    .select_from(task_t.outerjoin(assignment_t, assignment_t.c.task_id == task_t.c.id))
+    .where(task_t.c.id == sa.bindparam("task_id"))
+)
+_INSERT_EVENT = event_t.insert().returning(event_t.c.id)
+
+
+def load_header(session: Session, task_id: int) -> TaskHeader:
+    """The task's state, version and holders in one statement (404 if it does not exist)."""
+    rows = session.connection().execute(_HEADER, {"task_id": task_id}).all()
+    if not rows:
+        raise NotFoundError(f"任务 {task_id} 不存在", f"Task {task_id} does not exist", code="not_found")
+    first = rows[0]
+    leads = frozenset(row.department_id for row in rows if row.role == AssignmentRole.lead)
+    cooperating = frozenset(row.department_id for row in rows if row.role == AssignmentRole.cooperating)
+    return TaskHeader(
+        task_id, TaskState(first.state), first.version, leads, cooperating, first.deadline is not None
+    )
+
+
+@cache
+def _update_for(target: TaskState) -> sa.Update:
+    """The guarded UPDATE that moves a task to `target` (stamping its time column), built once per state."""
+    values: dict[str, Any] = {
+        "state": target.value,
+        "version": sa.bindparam("new_version"),
+        "updated_at": sa.bindparam("now"),
+    }
+    stamp = TIMESTAMP_OF.get(target)
+    if stamp:
+        values[stamp] = sa.bindparam("now")
+    statement: sa.Update = (
+        task_t.update()
+        .where(task_t.c.id == sa.bindparam("task_id"), task_t.c.version == sa.bindparam("old_version"))
+        .values(**values)
+    )
+    return statement
 
 
 def kind_of(actor: Actor, header: TaskHeader) -> str:
@@ -135,32 +161,28 @@ def apply_action(
     if action == "reassign":
         _reassign(session, task_id, new_lead_id)
     now = clock.now()
-    values: dict[str, Any] = {"state": target.value, "version": header.version + 1, "updated_at": now}
-    stamp = TIMESTAMP_OF.get(target)
-    if stamp:
-        values[stamp] = now
     conn = session.connection()
     updated = conn.execute(
-        task_t.update().where(task_t.c.id == task_id, task_t.c.version == header.version).values(**values)
+        _update_for(target),
+        {"task_id": task_id, "old_version": header.version, "new_version": header.version + 1, "now": now},
     )
     if updated.rowcount != 1:
         _lost_race(session, task_id, actor, expected_version)
     event_id = conn.execute(
-        event_t.insert()
-        .values(
-            task_id=task_id,
-            kind=action,
-            actor_user_id=actor.user_id,
-            actor_department_id=actor.department_id,
-            actor_label=actor_label,
-            from_state=header.state.value,
-            to_state=target.value,
-            reason=reason or "",
-            data={"new_lead_id": new_lead_id} if new_lead_id else {},
-            request_id=request_id,
-            created_at=now,
-        )
-        .returning(event_t.c.id)
+        _INSERT_EVENT,
+        {
+            "task_id": task_id,
+            "kind": action,
+            "actor_user_id": actor.user_id,
+            "actor_department_id": actor.department_id,
+            "actor_label": actor_label,
+            "from_state": header.state.value,
+            "to_state": target.value,
+            "reason": reason or "",
+            "data": {"new_lead_id": new_lead_id} if new_lead_id else {},
+            "request_id": request_id,
+            "created_at": now,
+        },
     ).scalar_one()
     if action in ("issue", "reassign"):
         freeze_policy(session, [task_id])  # the policy in force at issue stays with the task
