@@ -7,7 +7,6 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -218,7 +217,7 @@ def post_action(
         task=task_detail(session, task_id, actions_for(actor, outcome.header)),
     )
     headers = {"ETag": etag(outcome.version)}
-    payload = jsonable_encoder(result)
+    payload = result.model_dump(mode="json")  # the JSON of the GET, at a fraction of the cost
     if idempotency_key:
         remember(session, user.id, idempotency_key, 200, payload, headers)
     return JSONResponse(payload, headers=headers)
