@@ -34,6 +34,7 @@ from duban.api.routers.records.schemas import (
 )
 from duban.api.routers.tasks import actor_of, etag
 from duban.core import clock
+from duban.notifications.calendars import working_calendar
 from duban.tasks.enums import Role
 from duban.tasks.models import Department, Task, User
 from duban.workflow.errors import ActionForbidden, RecordInvalid
@@ -323,7 +324,8 @@ def get_department_stats(
     department_id = user.department_id if user.role is Role.department else None
     if user.role is Role.department and department_id is None:
         raise ActionForbidden("账号未归属任何单位", "Your account belongs to no department")
-    rows = department_stats(session, start, end, department_id=department_id)
+    calendar = working_calendar(session)  # with the schedules loaded by `duban calendar load`
+    rows = department_stats(session, start, end, department_id=department_id, calendar=calendar)
     return StatsReport(
         start=start,
         end=end,
