@@ -114,6 +114,21 @@ def _update_for(target: TaskState) -> sa.Update:
     return statement
 
 
+def stale(current_version: int) -> StaleVersion:
+    """The 412 for a client that named an older version."""
+    return StaleVersion(
+        f"任务已被修改（当前版本 {current_version}），请刷新后重试",
+        f"The task changed (version {current_version}); reload and retry",
+        current_version=current_version,
+    )
+
+
+def check_version(current_version: int, expected_version: int | None) -> None:
+    """412 when the client's If-Match names another version than the current one."""
+    if expected_version is not None and expected_version != current_version:
+        raise stale(current_version)
+
+
 def kind_of(actor: Actor, header: TaskHeader) -> str:
     """The actor's relation to the task: office, admin, lead, cooperating or other."""
     return actor_kind(actor, TaskRelation.of(actor.department_id, header.lead_ids, header.cooperating_ids))
@@ -149,12 +164,7 @@ def apply_action(
     """Apply one action: check, move, write the event; the caller's boundary commits."""
     header = load_header(session, task_id)
     kind = kind_of(actor, header)
-    if expected_version is not None and expected_version != header.version:
-        raise StaleVersion(
-            f"任务已被修改（当前版本 {header.version}），请刷新后重试",
-            f"The task changed (version {header.version}); reload and retry",
-            current_version=header.version,
-        )
+    check_version(header.version, expected_version)
     target = check_action(header.state, action, kind, reason)
     if action == "issue":
         _check_issuable(header)
@@ -199,11 +209,7 @@ def _lost_race(session: Session, task_id: int, actor: Actor, expected_version: i
     """Another action won between our read and our write: 412 if the client named a version, else 409."""
     current = load_header(session, task_id)
     if expected_version is not None:
-        raise StaleVersion(
-            f"任务已被修改（当前版本 {current.version}），请刷新后重试",
-            f"The task changed (version {current.version}); reload and retry",
-            current_version=current.version,
-        )
+        raise stale(current.version)
     raise TransitionNotAllowed(
         f"任务刚被他人处理，当前状态为{current.state.label}",
         f"Someone else acted first; the task is now {current.state.value}",

@@ -18,7 +18,7 @@ from duban.tasks.models import TaskEvent
 from duban.workflow.errors import TransitionNotAllowed
 from duban.workflow.machines import Actor, Rung, check_ladder_action, escalate_to, rung_of
 from duban.workflow.policy import ISSUED_STATES, task_t
-from duban.workflow.service import StaleVersion, kind_of, load_header
+from duban.workflow.service import StaleVersion, check_version, kind_of, load_header
 
 event_t: Final = TaskEvent.__table__  # type: ignore[attr-defined]
 SCHEDULER_LABEL: Final = "调度程序 / scheduler"
@@ -139,12 +139,7 @@ def apply_ladder_action(
         task_t.c.id == task_id
     )
     row = conn.execute(query.with_for_update() if conn.dialect.name == "postgresql" else query).one()
-    if expected_version is not None and expected_version != row.version:
-        raise StaleVersion(
-            f"任务已被修改（当前版本 {row.version}），请刷新后重试",
-            f"The task changed (version {row.version}); reload and retry",
-            current_version=row.version,
-        )
+    check_version(row.version, expected_version)
     level = SupervisionLevel(row.supervision_level)
     colour = NoticeColour(row.notice_colour) if row.notice_colour else None
     step = check_ladder_action(level, colour, action, kind, notice_colour=notice_colour)
