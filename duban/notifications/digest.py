@@ -18,6 +18,7 @@ from duban.core import clock
 from duban.core.config import get_settings
 from duban.core.types import JSONType
 from duban.notifications.delivery import relay
+from duban.notifications.events import notify_missed_events
 from duban.notifications.messages import EVENT_LABELS, is_obsolete, item_of, load_items, outbox_t
 from duban.notifications.models import Channel, OutboxKind, OutboxStatus
 from duban.notifications.outbox import dedupe_insert, department_t, office_department_id
@@ -258,9 +259,11 @@ def compose_weekly(
 def dispatch(
     session: Session, now: dt.datetime | None, calendar: WorkingCalendar, policy: EscalationPolicy
 ) -> dict[str, int]:
-    """What beat runs every minute: compose today's digests and this week's summary, then relay."""
+    """What beat runs every minute: catch up on events whose job was lost, compose today's digests and
+    this week's summary, then relay."""
     moment = now or clock.now()
+    caught_up = notify_missed_events(session, moment)
     digests = compose_digests(session, moment, calendar)
     weekly = compose_weekly(session, moment, calendar, policy)
     queued = relay(session, moment)
-    return {"digests": len(digests), "weekly": len(weekly), "queued": len(queued)}
+    return {"caught_up": caught_up, "digests": len(digests), "weekly": len(weekly), "queued": len(queued)}

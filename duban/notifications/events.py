@@ -24,6 +24,7 @@ from duban.notifications.outbox import (
 from duban.tasks.enums import AssignmentRole, TaskState
 from duban.tasks.models import TaskAssignment, TaskEvent
 from duban.workflow.policy import bundled_policy, freeze_policy, task_t
+from duban.workflow.sweep.ladder import SCHEDULER_LABEL
 
 event_t: Final = TaskEvent.__table__  # type: ignore[attr-defined]
 assignment_t: Final = TaskAssignment.__table__  # type: ignore[attr-defined]
@@ -141,6 +142,39 @@ def notify_task_event(session: Session, event_id: int, now: dt.datetime | None =
         freeze_policy(session, [event.task_id])
     events = sa.select(event_t.c.id, event_t.c.task_id).where(event_t.c.id == event_id)
     return len(_insert_for(session, events, event.kind, dict(event.data or {}), event.reason or "", moment))
+
+
+CATCH_UP_GRACE: Final = dt.timedelta(minutes=5)  # the event's own job normally runs within seconds
+CATCH_UP_WINDOW: Final = dt.timedelta(days=3)
+CATCH_UP_LIMIT: Final = 1000
+
+
+def notify_missed_events(session: Session, now: dt.datetime | None = None) -> int:
+    """Notices for people's events whose job never ran (the broker was down at commit): the dispatcher
+    runs this every minute, so a broker outage delays an event's notice and never loses it."""
+    moment = now or clock.now()
+    has_notice = (
+        sa.select(outbox_t.c.id)
+        .where(
+            outbox_t.c.task_id == event_t.c.task_id,
+            outbox_t.c.rule == "event",
+            outbox_t.c.period == sa.cast(event_t.c.id, sa.String),
+        )
+        .exists()
+    )
+    missed = session.connection().execute(
+        sa.select(event_t.c.id)
+        .where(
+            event_t.c.kind.in_(list(ROUTES)),
+            event_t.c.actor_label != SCHEDULER_LABEL,  # the sweep writes its own notices with its events
+            event_t.c.created_at >= moment - CATCH_UP_WINDOW,
+            event_t.c.created_at <= moment - CATCH_UP_GRACE,
+            ~has_notice,
+        )
+        .order_by(event_t.c.id)
+        .limit(CATCH_UP_LIMIT)
+    )
+    return sum(notify_task_event(session, event_id, moment) for event_id in list(missed.scalars()))
 
 
 def notify_plan_issued(session: Session, plan_id: int, now: dt.datetime | None = None) -> int:

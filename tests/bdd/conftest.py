@@ -1110,6 +1110,14 @@ def sweep_office_supervises(sweep_world: SweepWorld, moment: str, name: str) -> 
     _run_jobs(scene, moment)
 
 
+@when(quoted('委员会办公室在 "{moment}" 撤销任务 "{name}"，而消息队列恰好中断'))
+def sweep_cancel_while_broker_down(sweep_world: SweepWorld, moment: str, name: str) -> None:
+    scene = sweep_world.scene
+    scene.act(sweep_world.tasks[name], "cancel", "office", moment, reason="已并入其他专项任务")
+    scene.session.commit()
+    scene.sent_jobs.clear()  # the broker never took the notify job
+
+
 @then("该确认被拒绝")
 def sweep_confirmation_refused(sweep_world: SweepWorld, context: dict[str, Any]) -> None:
     assert context["ladder_error"] == "forbidden"

@@ -175,13 +175,20 @@ def test_one_digest_per_department_per_day_with_supervision_on_top(scene: Scenar
     )
     assert {row.status for row in scene.outbox(task_id=near, rule="deadline")} == {OutboxStatus.digested}
     assert [row.status for row in scene.outbox(task_id=later, rule="deadline")] == [OutboxStatus.sent]
-    # The next notice waits for the next day's digest; a task finished meanwhile is left out.
+    # The next notice waits for the next day's digest; a task finished meanwhile leaves the ladder, and
+    # its 报送 (to the office) and 销号 (to the lead) are told — by the dispatcher's catch-up here, since
+    # this test never ran the events' own jobs.
     scene.sweep("2025-10-14T00:05")
     scene.act(late, "submit", "lead", "2025-10-14T07:00")
     scene.act(late, "approve", "office", "2025-10-14T07:30")
-    deliver_at(scene, "2025-10-14T09:00")
+    assert deliver_at(scene, "2025-10-14T09:00")["caught_up"] == 2
     second = [row for row in scene.outbox(kind=OutboxKind.digest) if row.id not in {d.id for d in digests}]
-    assert [item["title"] for row in second for item in row.payload["items"]] == ["整治黑臭水体"]
+    items = [(item["title"], item["rule"], item["step"]) for row in second for item in row.payload["items"]]
+    assert sorted(items) == [
+        ("整治黑臭水体", "deadline", "remind_3"),
+        ("淘汰燃煤锅炉", "event", "approve"),
+        ("淘汰燃煤锅炉", "event", "submit"),
+    ]
 
 
 def test_weekly_summary_for_the_office_once_a_week(scene: Scenario, tmp_path: Path) -> None:
@@ -220,3 +227,25 @@ def test_a_robot_gets_its_own_signed_message(scene: Scenario, robot: tuple[str, 
     webhook_row = [row for row in scene.outbox(task_id=task) if row.channel == "webhook"]
     assert [row.status for row in webhook_row] == [OutboxStatus.sent]
     assert headers["X-Duban-Message-Id"] == webhook_row[0].message_id
+
+
+def test_an_event_whose_job_was_lost_is_told_by_the_dispatcher_once(scene: Scenario) -> None:
+    task = scene.task(D(2025, 12, 31), issued="2025-10-09T09:00")
+    scene.session.commit()
+    scene.sent_jobs.clear()  # the broker was down: none of these jobs reached a worker
+    scene.act(task, "submit", "lead", "2025-10-13T10:00")
+    scene.session.commit()
+    assert scene.sent_jobs  # queued after commit, then lost with the broker
+    assert deliver_at(scene, "2025-10-13T10:02")["caught_up"] == 0  # the job's own grace period
+    assert scene.outbox(task_id=task, rule="event", step="submit") == []
+    assert deliver_at(scene, "2025-10-13T10:06")["caught_up"] == 1
+    (notice,) = scene.outbox(task_id=task, rule="event", step="submit")
+    assert notice.department_id is not None and notice.payload["headline"].startswith("牵头单位已报送办结")
+    assert deliver_at(scene, "2025-10-13T10:07")["caught_up"] == 0  # never twice
+    # The sweep's own events carry their notices already; the catch-up leaves them alone.
+    late = scene.task(D(2025, 12, 31), issued="2026-01-04T09:00")
+    scene.sweep("2026-01-05T00:05")
+    assert scene.events(late, "urge", "supervise")
+    assert (
+        deliver_at(scene, "2026-01-05T10:00")["caught_up"] == 1
+    )  # only the 交办 of `late` (签收 tells nobody)

@@ -85,7 +85,10 @@ class TaskEvent(SQLModel, table=True):
     """One accepted change of a task; append-only (a trigger refuses UPDATE and DELETE)."""
 
     __tablename__ = "task_event"
-    __table_args__ = (sa.Index("ix_task_event_task_id_id", "task_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_task_event_task_id_id", "task_id", "id"),
+        sa.Index("ix_task_event_created_at", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id")
