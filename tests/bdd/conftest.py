@@ -1202,3 +1202,4 @@ def sweep_quiet(sweep_world: SweepWorld, start: str, end: str) -> None:
 
 
 # ===== end of issue 6 =====================================================================================
+from tests.bdd.steps_pages import *  # noqa: E402, F403  (the page features: issue 7)

@@ -1,0 +1,202 @@
+"""Plans and their review before issuing: the imported outline beside each task's proposed 牵头/配合/时限
+with the reasons; edit one task, edit many at once, issue the plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from sqlmodel import Session, col, select
+from starlette.datastructures import FormData
+
+from duban.api.deps import MAX_ID, SessionDep
+from duban.api.pages.web import Form, FormInvalid, OfficeUser, PageRoute, flash, label_of, redirect, render
+from duban.api.problems import status_for
+from duban.api.routers.tasks import actor_of
+from duban.core.errors import DubanError
+from duban.tasks.models import Department
+from duban.tasks.plan_views import list_plans, plan_detail
+from duban.tasks.review import TaskEdit, bulk_edit, edit_task, review_list, split_names
+from duban.workflow.scorecards import plan_progress
+from duban.workflow.service import issue_plan
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+PlanId = Annotated[int, Path(ge=1, le=MAX_ID)]
+TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("/plans")
+def plans(request: Request, session: SessionDep, user: OfficeUser) -> Response:
+    """The plans (newest first) with their progress."""
+    found = list_plans(session, limit=200)
+    progress = plan_progress(session, [p.id for p in found])
+    return render(request, "plans.html", {"plans": found, "progress": progress})
+
+
+def review_page(
+    request: Request,
+    session: Session,
+    plan_id: int,
+    *,
+    error: DubanError | None = None,
+    values: FormData | None = None,
+) -> Response:
+    """The review page of a plan (again with `error` and the values as typed)."""
+    plan = plan_detail(session, plan_id)
+    review = review_list(session, plan_id)
+    by_path: dict[str, list[Any]] = {}
+    for item in review.items:
+        by_path.setdefault("/".join(item.path), []).append(item)
+    failed: dict[int, str] = {}
+    if error is not None:
+        for problem in error.extra.get("errors", []) or []:
+            if isinstance(problem, dict) and isinstance(problem.get("task_id"), int):
+                failed[problem["task_id"]] = (
+                    f"{problem.get('message_zh', '')} / {problem.get('message_en', '')}"
+                )
+    context = {
+        "plan": plan,
+        "review": review,
+        "by_path": by_path,
+        "attention": [i for i in review.items if i.disputed or i.missing],
+        "error": error,
+        "failed": failed,
+        "incomplete": (error.extra.get("tasks") or []) if error is not None else [],
+        "values": values,
+        "departments": session.exec(
+            select(Department.name).where(col(Department.active).is_(True)).order_by(col(Department.code))
+        ).all(),
+        "edited": int(str(values.get("task_id")))
+        if values and str(values.get("task_id") or "").isdigit()
+        else None,
+    }
+    return render(request, "plan_review.html", context, status_for(error) if error else 200)
+
+
+@router.get("/plans/{plan_id}")
+def plan_review(request: Request, session: SessionDep, user: OfficeUser, plan_id: PlanId) -> Response:
+    """The outline beside the proposals, with the edit, bulk-edit and issue forms."""
+    return review_page(request, session, plan_id)
+
+
+def _names(form: FormData, name: str) -> list[str] | None:
+    raw = form.get(name)
+    if raw is None:
+        return None
+    text = str(raw)
+    if len(text) > 2000:
+        raise FormInvalid("单位名称过长", "The department list is too long", field=name)
+    return split_names(text)
+
+
+def _deadline(form: FormData) -> dt.date | None:
+    raw = str(form.get("deadline") or "").strip()
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise FormInvalid(
+            "完成时限须为日期（YYYY-MM-DD）", "The deadline must be a date", field="deadline"
+        ) from None
+
+
+def _remark(form: FormData) -> str:
+    remark = str(form.get("remark") or "").strip()
+    if len(remark) > 1000:
+        raise FormInvalid("备注不能超过 1000 字", "The remark exceeds 1000 characters", field="remark")
+    return remark
+
+
+def _again(request: Request, session: Session, plan_id: int, error: DubanError, form: FormData) -> Response:
+    session.rollback()
+    return review_page(request, session, plan_id, error=error, values=form)
+
+
+@router.post("/plans/{plan_id}/tasks/{task_id}")
+def edit_one(
+    request: Request, session: SessionDep, user: OfficeUser, form: Form, plan_id: PlanId, task_id: TaskId
+) -> Response:
+    """Edit one draft task's lead, cooperating units and deadline."""
+    try:
+        version = str(form.get("version") or "")
+        outcome = edit_task(
+            session,
+            TaskEdit(
+                task_id=task_id,
+                lead=_names(form, "lead"),
+                cooperating=_names(form, "cooperating"),
+                deadline=_deadline(form),
+                expected_version=int(version) if version.isdigit() and int(version) <= MAX_ID else None,
+                remark=_remark(form),
+            ),
+            actor_user_id=user.id,
+            actor_label=label_of(user),
+        )
+    except DubanError as error:
+        return _again(request, session, plan_id, error, form)
+    if outcome.changed:
+        flash(request, f"任务 {task_id} 已修改", f"Task {task_id} updated")
+    else:
+        flash(request, f"任务 {task_id} 没有变化", f"Task {task_id} unchanged")
+    return redirect(f"/plans/{plan_id}#task-{task_id}")
+
+
+def _selected(form: FormData) -> list[tuple[int, int | None]]:
+    chosen = []
+    for raw in form.getlist("task"):
+        task, _, version = str(raw).partition(":")
+        if not task.isdigit() or int(task) > MAX_ID or (version and not version.isdigit()):
+            raise FormInvalid("选择的任务无效", "A selected task is not valid", field="task")
+        chosen.append((int(task), int(version) if version and int(version) <= MAX_ID else None))
+    if not chosen:
+        raise FormInvalid("请先勾选要批量修改的任务", "Select the tasks to edit first", field="task")
+    return chosen
+
+
+@router.post("/plans/{plan_id}/bulk-edit")
+def edit_many(
+    request: Request, session: SessionDep, user: OfficeUser, form: Form, plan_id: PlanId
+) -> Response:
+    """Apply one lead / cooperating / deadline to every selected draft task; all or nothing."""
+    try:
+        lead = _names(form, "lead") or None
+        cooperating = _names(form, "cooperating") if str(form.get("cooperating") or "").strip() else None
+        deadline = _deadline(form)
+        if lead is None and cooperating is None and deadline is None:
+            raise FormInvalid(
+                "请填写要批量设置的牵头单位、配合单位或完成时限",
+                "Enter a lead, cooperating units or a deadline to apply",
+                field="lead",
+            )
+        remark = _remark(form)
+        outcomes = bulk_edit(
+            session,
+            plan_id,
+            [
+                TaskEdit(task_id, lead, cooperating, deadline, version, remark)
+                for task_id, version in _selected(form)
+            ],
+            actor_user_id=user.id,
+            actor_label=label_of(user),
+        )
+    except DubanError as error:
+        return _again(request, session, plan_id, error, form)
+    changed = sum(1 for o in outcomes if o.changed)
+    flash(request, f"批量修改完成：{changed} 项任务有变化", f"Bulk edit done: {changed} tasks changed")
+    return redirect(f"/plans/{plan_id}")
+
+
+@router.post("/plans/{plan_id}/issue")
+def issue(request: Request, session: SessionDep, user: OfficeUser, form: Form, plan_id: PlanId) -> Response:
+    """交办: issue every draft task of the plan (refused, with the list, while any lacks a lead/deadline)."""
+    try:
+        plan_detail(session, plan_id)
+        issued = issue_plan(session, plan_id, actor_of(user), getattr(request.state, "request_id", None))
+    except DubanError as error:
+        return _again(request, session, plan_id, error, form)
+    flash(request, f"已交办 {len(issued)} 项任务", f"{len(issued)} tasks issued")
+    return redirect(f"/plans/{plan_id}")

@@ -1,0 +1,255 @@
+"""我的任务: a department's tasks by bucket (to sign for, due soon, overdue, waiting for cooperating units,
+to contribute), and the forms a task page posts: actions, progress, contributions, extension requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from duban.api.deps import MAX_ID, SessionDep
+from duban.api.pages.task_page import task_page
+from duban.api.pages.web import (
+    DepartmentUser,
+    Form,
+    FormInvalid,
+    PageRoute,
+    PageUser,
+    flash,
+    label_of,
+    redirect,
+    render,
+)
+from duban.api.routers.tasks import actor_of
+from duban.core.errors import DubanError
+from duban.notifications.calendars import working_calendar
+from duban.tasks.enums import Role, TaskState
+from duban.tasks.models import User
+from duban.workflow.board import BoardFilter, BoardRow, board_page, bucket_counts
+from duban.workflow.board_rules import BUCKETS
+from duban.workflow.machines import TASK_ACTION_RULES, Actor, TaskRelation, actor_kind, allowed_actions
+from duban.workflow.records import IndicatorValue, add_contribution, add_progress, request_extension
+from duban.workflow.service import apply_action
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+TaskId = Annotated[int, Path(ge=1, le=MAX_ID)]
+LIST_STATES = (
+    TaskState.assigned,
+    TaskState.in_progress,
+    TaskState.submitted,
+    TaskState.returned,
+    TaskState.completed,
+)
+# Shown on a list row as a button; the others (dispute, …) need a reason and live on the task page.
+ROW_ACTIONS = ("accept", "submit")
+
+
+def row_actions(actor: Actor, row: BoardRow) -> list[str]:
+    """The task actions the department may take on a row, as the machine allows them."""
+    relation = TaskRelation.of(actor.department_id, {d for d, _ in row.lead}, {d for d, _ in row.cooperating})
+    return allowed_actions(row.state, actor_kind(actor, relation))
+
+
+@router.get("/tasks")
+def my_tasks(request: Request, session: SessionDep, user: PageUser) -> Response:
+    """The department's tasks by bucket; the office is sent to the board with every light."""
+    if user.role is not Role.department or user.department_id is None:
+        return redirect("/overdue?light=red&light=yellow&light=green")
+    calendar = working_calendar(session)
+    counts = bucket_counts(session, user.department_id, calendar)
+    bucket = request.query_params.get("bucket", "")
+    if bucket not in BUCKETS:
+        bucket = next(
+            (b for b in ("to_sign", "overdue", "due_soon", "waiting", "contribute") if counts[b]), "all"
+        )
+    raw_page = request.query_params.get("page", "1")
+    number = int(raw_page) if raw_page.isdigit() and 1 <= int(raw_page) <= 100_000 else 1
+    flt = BoardFilter(
+        scope_department=user.department_id,
+        bucket=bucket,
+        states=LIST_STATES if bucket == "all" else (),
+        page=number,
+        per_page=50,
+    )
+    page = board_page(session, flt, calendar)
+    actor = actor_of(user)
+    return render(
+        request,
+        "my_tasks.html",
+        {
+            "bucket": bucket,
+            "buckets": BUCKETS,
+            "counts": counts,
+            "page": page,
+            "actions": {
+                row.id: [a for a in row_actions(actor, row) if a in ROW_ACTIONS] for row in page.rows
+            },
+            "action_labels": {a: rule.label_zh for a, rule in TASK_ACTION_RULES.items()},
+            "department_id": user.department_id,
+        },
+    )
+
+
+def _again(
+    request: Request, session: Session, user: User, task_id: int, error: DubanError, form: FormData
+) -> Response:
+    """The task page again, with the error next to the form and the values as typed."""
+    session.rollback()
+    return task_page(request, session, user, task_id, error=error, values=form)
+
+
+def _version(form: FormData) -> int | None:
+    raw = str(form.get("version") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > MAX_ID:
+        raise FormInvalid("版本号无效", "The version is not valid", field="version")
+    return int(raw)
+
+
+def _text(form: FormData, name: str, limit: int) -> str:
+    text = str(form.get(name) or "")
+    if len(text) > limit:
+        raise FormInvalid(f"内容不能超过 {limit} 字", f"The text exceeds {limit} characters", field=name)
+    return text
+
+
+@router.post("/tasks/{task_id}/actions/{action}")
+def task_action(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    form: Form,
+    task_id: TaskId,
+    action: Annotated[str, Path(max_length=32)],
+) -> Response:
+    """Take a task action (签收, 办结报送, 异议, 审核通过, 退回 …) from a page."""
+    try:
+        outcome = apply_action(
+            session,
+            task_id,
+            action,
+            actor_of(user),
+            reason=_text(form, "reason", 4000).strip() or None,
+            expected_version=_version(form),
+            request_id=getattr(request.state, "request_id", None),
+            actor_label=label_of(user),
+        )
+    except DubanError as error:
+        return _again(request, session, user, task_id, error, form)
+    rule = TASK_ACTION_RULES.get(action)
+    name = rule.label_zh if rule else action
+    flash(
+        request,
+        f"已{name}：{outcome.from_state.label} → {outcome.to_state.label}",
+        f"Done ({action}): {outcome.from_state.value} → {outcome.to_state.value}",
+    )
+    return redirect(f"/tasks/{task_id}")
+
+
+def _percent(form: FormData, required: bool) -> int | None:
+    raw = str(form.get("percent") or "").strip()
+    if not raw:
+        if required:
+            raise FormInvalid("请填写完成百分比（0–100）", "Enter the percent done (0-100)", field="percent")
+        return None
+    if not raw.isdigit() or int(raw) > 100:
+        raise FormInvalid(
+            "完成百分比须为 0–100 的整数", "The percent must be a whole number 0-100", field="percent"
+        )
+    return int(raw)
+
+
+def _indicators(form: FormData) -> list[IndicatorValue]:
+    values = []
+    for key, raw in form.multi_items():
+        if not key.startswith("indicator_") or not isinstance(raw, str) or not raw.strip():
+            continue
+        target = key.removeprefix("indicator_")
+        try:
+            number = float(raw.strip().replace(",", ""))
+        except ValueError:
+            number = math.nan
+        if not target.isdigit() or not math.isfinite(number):
+            raise FormInvalid("指标值须为数字", "An indicator value must be a number", field=key)
+        values.append(IndicatorValue(value=number, target_id=int(target)))
+    return values
+
+
+@router.post("/tasks/{task_id}/progress")
+def post_progress(
+    request: Request, session: SessionDep, user: DepartmentUser, form: Form, task_id: TaskId
+) -> Response:
+    """进展报送 by the lead: percent, text and the plan's indicator values."""
+    try:
+        add_progress(
+            session,
+            task_id,
+            actor_of(user),
+            _percent(form, required=True),
+            _text(form, "text", 20_000),
+            _indicators(form),
+            request_id=getattr(request.state, "request_id", None),
+            actor_label=label_of(user),
+        )
+    except DubanError as error:
+        return _again(request, session, user, task_id, error, form)
+    flash(request, "进展已报送", "Progress reported")
+    return redirect(f"/tasks/{task_id}")
+
+
+@router.post("/tasks/{task_id}/contribution")
+def post_contribution(
+    request: Request, session: SessionDep, user: DepartmentUser, form: Form, task_id: TaskId
+) -> Response:
+    """配合单位报送: a cooperating unit tells the lead what it did."""
+    try:
+        add_contribution(
+            session,
+            task_id,
+            actor_of(user),
+            _text(form, "text", 20_000),
+            _percent(form, required=False),
+            request_id=getattr(request.state, "request_id", None),
+            actor_label=label_of(user),
+        )
+    except DubanError as error:
+        return _again(request, session, user, task_id, error, form)
+    flash(request, "配合情况已报送牵头单位", "Contribution sent to the lead")
+    return redirect(f"/tasks/{task_id}")
+
+
+@router.post("/tasks/{task_id}/extensions")
+def post_extension(
+    request: Request, session: SessionDep, user: DepartmentUser, form: Form, task_id: TaskId
+) -> Response:
+    """延期申请 by the lead before the deadline."""
+    try:
+        raw = str(form.get("requested_deadline") or "").strip()
+        try:
+            requested = dt.date.fromisoformat(raw)
+        except ValueError:
+            raise FormInvalid(
+                "请填写申请延至的日期（YYYY-MM-DD）",
+                "Enter the date asked for (YYYY-MM-DD)",
+                field="requested_deadline",
+            ) from None
+        request_extension(
+            session,
+            task_id,
+            actor_of(user),
+            requested,
+            _text(form, "reason", 4000),
+            request_id=getattr(request.state, "request_id", None),
+            actor_label=label_of(user),
+        )
+    except DubanError as error:
+        return _again(request, session, user, task_id, error, form)
+    flash(request, "延期申请已提交，等待委员会办公室审批", "Extension requested; the office will decide")
+    return redirect(f"/tasks/{task_id}")

@@ -1,0 +1,107 @@
+"""Signed-in page clients for the page tests and the page features: log in through the form, post forms
+with the session's CSRF token, read what a page shows."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from duban.api.security import hash_password
+from duban.api.users import create_user
+from duban.tasks.enums import Role
+from duban.tasks.models import User
+
+PASSWORD = "pages-pass-1"
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token of a rendered form."""
+    found = _CSRF.search(page)
+    assert found, "no form with a CSRF token on the page"
+    return found.group(1)
+
+
+def text_of(page: str) -> str:
+    """A page's visible text, tags removed and whitespace folded (entities decoded)."""
+    return " ".join(html.unescape(_TAGS.sub(" ", page)).split())
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow on purpose: hash the test password once per run
+
+
+def ensure_user(session: Session, username: str, role: Role, department: str | None = None) -> User:
+    """A user with the test password (created once per test transaction)."""
+    found = session.exec(select(User).where(User.username == username)).first()
+    if found is None:
+        found = create_user(session, username, role, None, department, display_name=f"{username} 经办人")
+        found.password_hash = _password_hash()
+        session.add(found)
+        session.flush()
+    return found
+
+
+@dataclass
+class PageClient:
+    """A browser-like client: cookies kept, redirects not followed, forms posted with the CSRF token."""
+
+    client: TestClient
+    token: str = ""
+    last: httpx.Response | None = field(default=None, repr=False)
+
+    def login(self, username: str, password: str = PASSWORD) -> httpx.Response:
+        """Sign in through the form."""
+        form = self.client.get("/login")
+        response = self.client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf_of(form.text), "next": ""},
+        )
+        if response.status_code == 303:
+            self.token = csrf_of(self.client.get("/login").text)
+        return response
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        """GET a page (redirects not followed)."""
+        self.last = self.client.get(path, params=params or None)
+        return self.last
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True) -> httpx.Response:
+        """POST a form (with the session's CSRF token unless told otherwise)."""
+        body = dict(data or {})
+        if csrf:
+            body.setdefault("csrf_token", self.token)
+        self.last = self.client.post(path, data=body)
+        return self.last
+
+    def follow(self, response: httpx.Response) -> httpx.Response:
+        """The page a 303 leads to."""
+        assert response.status_code == 303, (response.status_code, response.text[:500])
+        return self.get(response.headers["location"])
+
+
+@contextmanager
+def page_clients() -> Iterator[Callable[[], PageClient]]:
+    """A factory of fresh page clients over the app (each its own cookie jar), closed on exit."""
+    from duban.api.app import create_app
+
+    with ExitStack() as stack:
+
+        def open_client() -> PageClient:
+            client = stack.enter_context(
+                TestClient(create_app(), raise_server_exceptions=False, follow_redirects=False)
+            )
+            return PageClient(client)
+
+        yield open_client
