@@ -17,7 +17,7 @@ from sqlmodel import Session
 from duban.core import clock, jobs
 from duban.tasks.enums import AssignmentRole, LeadSource, Role, TaskState
 from duban.tasks.errors import NotFoundError
-from duban.tasks.models import Department, Task, TaskAssignment, TaskEvent
+from duban.tasks.models import Department, Plan, PlanStatus, Task, TaskAssignment, TaskEvent
 from duban.workflow.errors import ActionForbidden, TransitionNotAllowed, WorkflowError
 from duban.workflow.machines import Actor, TaskRelation, actor_kind, allowed_actions, check_action
 from duban.workflow.policy import freeze_policy
@@ -25,6 +25,7 @@ from duban.workflow.policy import freeze_policy
 task_t = Task.__table__  # type: ignore[attr-defined]
 assignment_t = TaskAssignment.__table__  # type: ignore[attr-defined]
 event_t = TaskEvent.__table__  # type: ignore[attr-defined]
+plan_t = Plan.__table__  # type: ignore[attr-defined]
 
 TIMESTAMP_OF = {
     TaskState.assigned: "issued_at",
@@ -348,5 +349,6 @@ def issue_plan(session: Session, plan_id: int, actor: Actor, request_id: str | N
             )
         )
         freeze_policy(session, issued)
+        conn.execute(plan_t.update().where(plan_t.c.id == plan_id).values(status=PlanStatus.issued.value))
         jobs.enqueue(session, "duban.notify_plan_issued", plan_id)
     return issued

@@ -15,7 +15,7 @@ from duban.tasks.errors import (
     TasksError,
     UnknownDepartment,
 )
-from duban.tasks.models import Department, Task, TaskAssignment, TaskEvent
+from duban.tasks.models import Department, Plan, PlanStatus, Task, TaskAssignment, TaskEvent
 from duban.tasks.parser import parse
 from duban.tasks.plans import import_plan
 from duban.tasks.review import DepartmentIndex, TaskEdit, bulk_edit, edit_task, review_list, split_names
@@ -197,6 +197,7 @@ def test_review_list_shows_disputes_first_with_proposals(
     plan_id, (air, grass, sewage) = plan
     office = Actor(role=Role.office)
     issue_plan(departments, plan_id, office)
+    assert departments.get(Plan, plan_id).status is PlanStatus.issued  # type: ignore[union-attr]
     lcj = Actor(role=Role.department, department_id=department_id(departments, "lcj"))
     zjt = Actor(role=Role.department, department_id=department_id(departments, "zjt"))
     apply_action(departments, sewage, "dispute", zjt, reason="管网建设由各盟市负责")
