@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from duban.api.deps import SessionDep
 from duban.api.pages.charts import Chart, bar_chart, stacked_chart
 from duban.api.pages.web import PageRoute, PageUser, flash, render
+from duban.notifications.calendars import working_calendar
 from duban.tasks.enums import NoticeColour, Role, TaskState
 from duban.tasks.plan_views import list_plans
 from duban.workflow.records import DepartmentStats, department_stats
@@ -146,7 +147,7 @@ def scorecards(request: Request, session: SessionDep, user: PageUser) -> Respons
             },
             403,
         )
-    stats = department_stats(session, start, end, department_id=own)
+    stats = department_stats(session, start, end, department_id=own, calendar=working_calendar(session))
     colours = notices_by_colour(session, start, end)
     plans = list_plans(session, limit=50)
     titles = {p.id: p.title for p in plans}
