@@ -17,6 +17,12 @@ class NotFoundError(TasksError):
     code = "not_found"
 
 
+class PlanTooLarge(TasksError):
+    """A document with more measures than DUBAN_MAX_PLAN_MEASURES (422)."""
+
+    code = "too_many_measures"
+
+
 class RegistryError(TasksError):
     """The department or region registry cannot answer."""
 

@@ -17,8 +17,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from duban.core import clock
+from duban.core.config import get_settings
 from duban.tasks.chinese import to_simplified
 from duban.tasks.enums import SupervisionLevel, TaskState
+from duban.tasks.errors import PlanTooLarge
 from duban.tasks.models import (
     Department,
     Measure,
@@ -98,6 +100,15 @@ def import_plan(
     registry: Registry | None = None,
 ) -> ImportResult:
     """Persist a parsed document; idempotent, and a revision updates instead of duplicating."""
+    limit = get_settings().max_plan_measures
+    if len(parsed.measures) > limit:
+        raise PlanTooLarge(
+            f"文件中识别出 {len(parsed.measures)} 项措施，超过上限 {limit}，不像一份规划文件；未导入",
+            f"The document holds {len(parsed.measures)} measures, more than the limit of {limit}; "
+            "nothing was imported",
+            measures=len(parsed.measures),
+            limit=limit,
+        )
     digest = content_hash(text)
     key = plan_key(parsed, source_name, digest)
     plan = session.exec(select(Plan).where(Plan.key == key)).first()

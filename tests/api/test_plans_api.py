@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from duban.core.config import get_settings
 from duban.tasks.models import Plan, Task
 
 DOC = """关于加强黄河流域生态保护的实施方案
@@ -95,3 +97,19 @@ def test_unknown_plan_is_404(client: TestClient, auth_headers: Headers) -> None:
     response = client.get("/api/v1/plans/999999", headers=auth_headers("office"))
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_a_document_with_more_measures_than_any_plan_is_refused(
+    client: TestClient, auth_headers: Headers, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DUBAN_MAX_PLAN_MEASURES", "1")
+    get_settings.cache_clear()
+    try:
+        response = client.post("/api/v1/plans", json={"text": DOC}, headers=auth_headers("office"))
+    finally:
+        get_settings.cache_clear()
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "too_many_measures" and problem["limit"] == 1 and problem["measures"] == 2
+    assert "超过上限" in problem["detail"] and "limit" in problem["detail"]
+    assert session.exec(select(func.count()).select_from(Plan)).one() == 0

@@ -110,6 +110,20 @@ def import_empty(client: TestClient, office: dict[str, str], context: dict[str, 
     )
 
 
+@given(parsers.parse("每份规划至多允许 {limit:d} 条措施"))
+def measure_limit(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, limit: int) -> None:
+    from duban.core.config import get_settings
+
+    monkeypatch.setenv("DUBAN_MAX_PLAN_MEASURES", str(limit))
+    get_settings.cache_clear()
+    request.addfinalizer(get_settings.cache_clear)  # after monkeypatch has put the environment back
+
+
+@then("没有导入任何规划")
+def no_plan_imported(client: TestClient, office: dict[str, str]) -> None:
+    assert client.get("/api/v1/plans", headers=office).json() == []
+
+
 @then(parsers.parse('导入结果为 "{status}"'))
 def import_status(context: dict[str, Any], status: str) -> None:
     assert context["response"].json()["status"] == status, context["response"].text

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from duban.api.auth import CurrentUser, require_roles
 from duban.api.deps import CursorId, PlanId, SessionDep
@@ -111,10 +113,15 @@ async def create_plan(request: Request, session: SessionDep, response: Response)
     if isinstance(document, Response):
         return document
     text, name = document
-    parsed = parse(text)
-    result = import_plan(session, text, parsed, name)
-    if result.status == "unchanged":
+    # Parsing and importing are CPU and database work: off the event loop, so other requests go on.
+    imported = await run_in_threadpool(_import, session, text, name)
+    if imported.status == "unchanged":
         response.status_code = 200
+    return imported
+
+
+def _import(session: Session, text: str, name: str | None) -> ImportedPlan:
+    result = import_plan(session, text, parse(text), name)
     return ImportedPlan(
         status=result.status,
         added=result.added,
