@@ -3,6 +3,7 @@ PYTHON_BIN ?= $(shell command -v python3.11 || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+FAULTS_TIMEOUT ?= 780
 
 .PHONY: run test lint typecheck pytest install migrate seed bench faults clean migration
 
@@ -25,11 +26,11 @@ run: seed
 	$(VENV)/bin/duban run
 
 lint: install
-	$(VENV)/bin/ruff check duban tests bench
-	$(VENV)/bin/ruff format --check duban tests bench
+	$(VENV)/bin/ruff check duban tests bench faults
+	$(VENV)/bin/ruff format --check duban tests bench faults
 
 typecheck: install
-	$(VENV)/bin/mypy duban tests bench
+	$(VENV)/bin/mypy duban tests bench faults
 
 pytest: install
 	$(VENV)/bin/pytest -q
@@ -37,7 +38,12 @@ pytest: install
 test: lint typecheck pytest
 
 bench: install
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench.run
+
+# Faults on private PostgreSQL/Redis/SMTP servers (never the shared ones); writes docs/faults.md.
+faults: install
+	timeout --kill-after=30 $(FAULTS_TIMEOUT) $(PY) -m faults.run
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

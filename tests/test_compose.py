@@ -19,17 +19,58 @@ def _compose() -> dict[str, dict[str, object]]:
     return services
 
 
+WORKERS = ("worker-sweeps", "worker-delivery")
+
+
 def test_every_service_is_declared() -> None:
     services = _compose()
-    assert {"postgres", "redis", "api", "worker", "beat", "mailpit", "flower"} <= set(services)
-    for name in ("postgres", "redis", "api", "worker", "mailpit"):
+    assert {"postgres", "redis", "api", "proxy", *WORKERS, "beat", "mailpit", "flower"} <= set(services)
+    for name in ("postgres", "redis", "api", "proxy", *WORKERS, "mailpit"):
         assert "healthcheck" in services[name], name
 
 
 def test_api_worker_and_beat_share_one_image() -> None:
     services = _compose()
-    images = {services[name].get("image") for name in ("api", "worker", "beat", "flower")}
+    images = {services[name].get("image") for name in ("api", *WORKERS, "beat", "flower")}
     assert images == {"duban:latest"}
+
+
+def _queues(service: dict[str, object]) -> str:
+    command = service["command"]
+    assert isinstance(command, list)
+    return str(command[command.index("-Q") + 1])
+
+
+def test_scale_out_shape_proxy_in_front_queues_split_one_beat() -> None:
+    services = _compose()
+    # api replicas publish no host port of their own (they would collide); the proxy does.
+    assert "ports" not in services["api"]
+    assert services["proxy"]["ports"] == ["8000:80"]
+    assert _queues(services["worker-sweeps"]) == "sweeps"
+    assert _queues(services["worker-delivery"]) == "delivery"
+    beats = [name for name, s in services.items() if "beat" in list(s.get("command") or [])]  # type: ignore[call-overload]
+    assert beats == ["beat"]
+    for name in WORKERS:
+        environment = services[name]["environment"]
+        assert isinstance(environment, dict)
+        assert environment["DUBAN_METRICS_PORT"] and environment["PROMETHEUS_MULTIPROC_DIR"]
+        assert environment["DUBAN_LOG_FORMAT"] == "json"
+
+
+def test_the_mounted_deploy_files_exist_and_name_the_services() -> None:
+    services = _compose()
+    for service in services.values():
+        for volume in service.get("volumes") or []:  # type: ignore[attr-defined]
+            source = str(volume).split(":", 1)[0]
+            if source.startswith("./"):
+                assert (ROOT / source).is_file(), source
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "server api:8000 resolve" in nginx
+    assert "proxy_set_header X-Request-ID" in nginx
+    assert "location = /metrics" in nginx
+    prometheus = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    names = {n for job in prometheus["scrape_configs"] for sd in job["dns_sd_configs"] for n in sd["names"]}
+    assert names == {"api", *WORKERS} and names <= set(services)
 
 
 def test_every_command_exists_in_the_project() -> None:

@@ -6,12 +6,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import RedirectResponse
 
 from duban import __doc__ as package_doc
+from duban.api import pages
+from duban.api.database_errors import install_database_error_handlers
 from duban.api.middleware import RequestGuard
 from duban.api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
-from duban.api.routers import departments, ladder, plans, records, review, system, tasks
+from duban.api.routers import departments, exports, ladder, plans, records, review, system, tasks
 from duban.core.config import get_settings
 from duban.notifications import celery_app as _celery  # noqa: F401  (installs the job sender)
 
@@ -43,6 +44,7 @@ def create_app() -> FastAPI:
         ],
     )
     install_problem_handlers(app)
+    install_database_error_handlers(app)
     app.include_router(system.router)
     app.include_router(departments.router)
     app.include_router(plans.router)
@@ -50,10 +52,8 @@ def create_app() -> FastAPI:
     app.include_router(records.router)
     app.include_router(review.router)
     app.include_router(ladder.router)
-
-    @app.get("/", include_in_schema=False)
-    def index() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    app.include_router(exports.router)
+    pages.install(app)  # "/" and the pages for people; "/docs" keeps the OpenAPI
 
     app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]

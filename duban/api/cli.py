@@ -206,4 +206,8 @@ def run(
 
 def main() -> None:
     """Entry point of the `duban` console script."""
+    if get_settings().log_format == "json":
+        from duban.core.logging import configure_logging
+
+        configure_logging()
     app()

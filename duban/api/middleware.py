@@ -1,16 +1,17 @@
-"""ASGI middleware: request ids, the request size limit, and request metrics."""
+"""ASGI middleware: request ids, the request size limit, request metrics and the access log."""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
-import uuid
 
-from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUESTS = Counter("duban_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram("duban_http_request_seconds", "HTTP request latency", ["method", "route"])
+from duban.api.metrics import observe_request, route_template
+from duban.core.logging import REQUEST_ID, accepted_request_id
+
+access_log = logging.getLogger("duban.access")
 
 
 def _problem_bytes(status: int, detail: str, code: str) -> bytes:
@@ -42,11 +43,13 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        request_id = accepted_request_id(headers.get(b"x-request-id", b"").decode("latin-1"))
         scope.setdefault("state", {})["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
             await self._reject(send, request_id)
+            REQUEST_ID.reset(token)
             return
         received = 0
         started = False
@@ -77,9 +80,24 @@ class RequestGuard:
                 await self._reject(send, request_id)
             status_holder["status"] = 413
         finally:
-            route = _route_template(scope)
-            LATENCY.labels(scope["method"], route).observe(time.perf_counter() - begin)
-            REQUESTS.labels(scope["method"], route, str(status_holder["status"])).inc()
+            seconds = time.perf_counter() - begin
+            status = status_holder["status"]
+            observe_request(scope, status, seconds)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "%s %s %s",
+                    scope["method"],
+                    scope.get("path", ""),
+                    status,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope.get("path", ""),
+                        "route": route_template(scope),
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 2),
+                    },
+                )
+            REQUEST_ID.reset(token)
 
     async def _reject(self, send: Send, request_id: str) -> None:
         body = _problem_bytes(
@@ -99,9 +117,3 @@ class RequestGuard:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-def _route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return str(path) if path else "unmatched"

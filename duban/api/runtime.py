@@ -8,10 +8,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 import uvicorn
 
 from duban.core.config import get_settings
+from duban.core.logging import uvicorn_log_config
 
 CELERY_APP = "duban.notifications.celery_app:celery_app"
 
@@ -52,8 +54,21 @@ def background(commands: list[list[str]]) -> Iterator[list[subprocess.Popen[byte
                 child.kill()
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve(host: str, port: int, *, with_worker: bool = True) -> None:
     """Serve the app on host:port, with a worker and beat unless told otherwise."""
     commands = [worker_command(), beat_command()] if with_worker else []
+    # uvicorn shuts down on SIGTERM and then raises it again with the handler it found: with the default
+    # one the process would die on the spot, leaving the worker and beat running. Ours unwinds instead.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with background(commands):
-        uvicorn.run("duban.api.app:create_app", factory=True, host=host, port=port, log_level="info")
+        uvicorn.run(
+            "duban.api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            log_config=uvicorn_log_config(get_settings()),
+        )

@@ -39,9 +39,13 @@ class Settings(BaseSettings):
     now: str | None = None
     timezone: str = "Asia/Shanghai"
     max_request_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    max_plan_measures: int = Field(default=10_000, ge=1)  # real plans hold hundreds; more is not a plan
     office_hours_start: int = Field(default=8, ge=0, le=23)
     office_hours_end: int = Field(default=18, ge=1, le=24)
     sweep_interval_seconds: int = Field(default=300, ge=10)
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -12,6 +12,7 @@ from kombu.connection import Connection
 from duban.core import jobs
 from duban.core.config import Settings, get_settings
 from duban.core.db import dispose_engine
+from duban.notifications import observe as _observe  # noqa: F401  (job metrics, request ids, JSON logs)
 
 QUEUE_SWEEPS = "sweeps"
 QUEUE_DELIVERY = "delivery"
@@ -83,6 +84,7 @@ def configure(app: Celery, settings: Settings) -> None:
         },
         broker_connection_retry_on_startup=True,
         beat_schedule=beat_schedule(settings),
+        beat_scheduler="duban.notifications.beat:LockedScheduler",
     )
     # Forget connections and the result backend built for an earlier configuration.
     app._backend_cache = None

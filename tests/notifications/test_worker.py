@@ -8,109 +8,37 @@ being sent at the kill, with the same Message-ID. It prints the counts and timin
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from duban.core import clock
 from duban.core.config import Settings
 from duban.core.db import build_engine
 from duban.notifications.celery_app import celery_app, configure
-from duban.notifications.delivery import LEASE, REQUEUE_AFTER, relay
+from duban.notifications.delivery import LEASE, REQUEUE_AFTER
 from duban.notifications.models import OutboxStatus
-from duban.notifications.outbox import department_t, outbox_t
-from duban.tasks.departments import load_departments
-from duban.tasks.enums import AssignmentRole, LeadSource, TaskState
-from duban.tasks.models import Plan, TaskAssignment
-from duban.workflow.policy import task_t
+from duban.notifications.outbox import outbox_t
+from faults.processes import Worker
+from faults.processes import start_worker as start_faults_worker
+from faults.world import NOW, populate, relay_at, rows, settled, unsent, wait
 from tests.conftest import POSTGRES_URL, database_url_for
-from tests.fixtures.services import CELERY_APP, SmtpCatcher
+from tests.fixtures.services import SmtpCatcher
 
 pytestmark = pytest.mark.redis
 
 NOTICES = 1000
 CONCURRENCY = 4
-NOW = "2025-10-13T10:00:00+08:00"  # Monday, office hours; deadlines of 10-09 are 3 working days late
-DEADLINE = dt.date(2025, 10, 9)
-
-
-@dataclass
-class Worker:
-    """A `celery worker` in its own process group, so a kill takes its pool children too."""
-
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """Warm shutdown, then make sure the whole group is gone (pool children included)."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=30)
-        self.kill()
 
 
 def start_worker(env: dict[str, str], log: Path) -> Worker:
-    """Start a worker on both queues and wait until it is ready."""
-    seen = log.read_text(errors="replace").count("ready.") if log.exists() else 0
-    handle = log.open("ab")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            CELERY_APP,
-            "worker",
-            "--loglevel=INFO",
-            f"--concurrency={CONCURRENCY}",
-            "-Q",
-            "sweeps,delivery",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"kill-{os.getpid()}-{time.monotonic_ns()}@%h",
-        ],
-        env={**os.environ, **env},
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    worker = Worker(process, log)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"worker exited early:\n{worker.output()}")
-            if worker.output().count("ready.") > seen:
-                return worker
-            time.sleep(0.1)
-        raise RuntimeError(f"worker not ready after 60 s:\n{worker.output()}")
-    except BaseException:
-        worker.kill()
-        raise
+    """A worker on both queues, in its own process group (a kill takes its pool children too)."""
+    return start_faults_worker(env, log, concurrency=CONCURRENCY)
 
 
 @pytest.fixture
@@ -141,94 +69,13 @@ def redis_celery(redis_url: str, database: str, tmp_path: Path) -> Iterator[dict
 
 
 def _populate(engine: Engine, tasks: int) -> None:
-    """`tasks` in-progress tasks due 10-09, led round-robin by every department (each has an address)."""
-    with Session(engine) as session:
-        load_departments(session)
-        session.flush()
-        departments = [
-            row.id for row in session.execute(sa.select(department_t.c.id).order_by(department_t.c.id))
-        ]
-        plan = Plan(key="kill", title="投递压力测试", content_hash="0" * 64)
-        session.add(plan)
-        session.flush()
-        issued = dt.datetime(2025, 6, 2, 9, tzinfo=clock.TZ)
-        ids = (
-            session.execute(
-                task_t.insert().returning(task_t.c.id),
-                [
-                    {
-                        "plan_id": plan.id,
-                        "title": f"推进第{i}项整治任务",
-                        "state": TaskState.in_progress.value,
-                        "supervision_level": "none",
-                        "deadline": DEADLINE,
-                        "original_deadline": DEADLINE,
-                        "policy": {},
-                        "version": 1,
-                        "issued_at": issued,
-                        "created_at": issued,
-                        "updated_at": issued,
-                        "region_code": str(i),
-                    }
-                    for i in range(tasks)
-                ],
-            )
-            .scalars()
-            .all()
-        )
-        session.execute(
-            TaskAssignment.__table__.insert(),  # type: ignore[attr-defined]
-            [
-                {
-                    "task_id": task_id,
-                    "department_id": departments[n % len(departments)],
-                    "role": AssignmentRole.lead.value,
-                    "source": LeadSource.explicit.value,
-                    "evidence": [],
-                    "position": 0,
-                }
-                for n, task_id in enumerate(ids)
-            ],
-        )
-        session.commit()
+    populate(engine, tasks)
 
 
-def _unsent(engine: Engine) -> int:
-    with engine.connect() as conn:
-        query = sa.select(sa.func.count()).where(outbox_t.c.status != OutboxStatus.sent.value)
-        return int(conn.execute(query).scalar_one())
-
-
-def _settled(engine: Engine, redis_url: str) -> Callable[[], bool]:
-    """True once the broker's delivery queue is empty and no row has been sent for a second."""
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    last: list[tuple[int, float]] = [(-1, time.monotonic())]
-
-    def check() -> bool:
-        unsent = _unsent(engine)
-        if unsent != last[0][0]:
-            last[0] = (unsent, time.monotonic())
-            return False
-        return client.llen("delivery") == 0 and time.monotonic() - last[0][1] > 1.0
-
-    return check
-
-
-def _rows(engine: Engine) -> dict[int, tuple[str, str | None]]:
-    with engine.connect() as conn:
-        return {
-            row.id: (row.status, row.message_id)
-            for row in conn.execute(sa.select(outbox_t.c.id, outbox_t.c.status, outbox_t.c.message_id))
-        }
-
-
-def _relay(engine: Engine, moment: dt.datetime) -> list[int]:
-    with Session(engine) as session:
-        requeued = relay(session, moment)
-        session.commit()
-    return requeued
+_unsent = unsent
+_rows = rows
+_settled = settled
+_relay = relay_at
 
 
 def _statuses(engine: Engine) -> dict[str, int]:
@@ -249,11 +96,7 @@ def _wait_quietly(condition: Callable[[], bool], seconds: float) -> bool:
 def _wait(
     condition: Callable[[], bool], seconds: float, what: str, worker: Worker, every: float = 0.1
 ) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{worker.output()[-4000:]}")
-        time.sleep(every)
+    wait(condition, seconds, what, worker.output, every)
 
 
 def test_sweep_job_delivers_through_a_real_worker(

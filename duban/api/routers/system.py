@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from duban.api.auth import CurrentUser
 from duban.api.deps import SessionDep
+from duban.api.metrics import render_metrics
 from duban.api.problems import PROBLEM_RESPONSES, problem_response
 from duban.api.security import create_access_token
 from duban.api.users import authenticate, public_user
@@ -46,6 +47,7 @@ def healthz(session: SessionDep) -> Any:
         session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
+        session.rollback()  # so that the request's commit does not trip over the failed transaction
     if not broker_reachable(timeout=2.0):
         checks["broker"] = "error: unreachable"
     if all(value == "ok" for value in checks.values()):
@@ -61,8 +63,8 @@ def healthz(session: SessionDep) -> Any:
 
 @router.get("/metrics", tags=["system"], response_class=Response)
 def metrics() -> Response:
-    """Prometheus metrics."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus metrics: this process's counters, then the outbox figures read from the database."""
+    return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.post(
