@@ -298,11 +298,12 @@ def deliver_due(now: dt.datetime | None = None, limit: int = RELAY_LIMIT) -> Cou
     return deliver(ids, moment)
 
 
-def enqueue_delivery(session: Session, ids: Sequence[int], now: dt.datetime) -> int:
-    """Mark rows queued and queue their delivery jobs (in batches) for after commit."""
+def enqueue_delivery(session: Session, ids: Sequence[int], now: dt.datetime, *, mark: bool = True) -> int:
+    """Mark rows queued (unless they were written so: `mark=False`) and queue their delivery jobs (in
+    batches) for after commit."""
     ordered = sorted(set(ids))
     conn = session.connection()
-    for start in range(0, len(ordered), 5000):
+    for start in range(0, len(ordered) if mark else 0, 5000):
         conn.execute(
             outbox_t.update().where(outbox_t.c.id.in_(ordered[start : start + 5000])).values(queued_at=now)
         )

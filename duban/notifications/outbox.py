@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -30,6 +30,7 @@ from duban.notifications.schedule import office_open
 from duban.tasks.models import Department
 from duban.workflow.calendar import WorkingCalendar
 from duban.workflow.errors import WorkflowError
+from duban.workflow.machines import Rung
 from duban.workflow.policy import (
     CHASED_STATES,
     EscalationPolicy,
@@ -117,23 +118,34 @@ def dedupe_insert(conn: sa.Connection, table: sa.Table, key: str = "dedupe_key")
     return statement
 
 
-def insert_notices(session: Session, due: sa.Select[Any], now: dt.datetime) -> list[InsertedNotice]:
-    """Insert a SELECT of due notices (NOTICE_COLUMNS) once per channel; rows already there are skipped."""
-    conn = session.connection()
-    notices = due.subquery("due_notice")
-    columns = [notices.c[name] for name in ("task_id", "department_id", "rule", "step", "period", "due")]
-    columns += [notices.c.urgency, notices.c.delivery]
+def _department_channels() -> sa.Subquery:
+    """Each department's channels: mail always (its address, or '' if none), the webhook when it has one."""
     email = sa.select(
-        *columns,
+        department_t.c.id.label("department_id"),
         sa.literal("email").label("channel"),
         sa.func.coalesce(department_t.c.email, "").label("recipient"),
-    ).join_from(notices, department_t, department_t.c.id == notices.c.department_id)
-    webhook = (
-        sa.select(*columns, sa.literal("webhook").label("channel"), department_t.c.webhook.label("recipient"))
-        .join_from(notices, department_t, department_t.c.id == notices.c.department_id)
-        .where(department_t.c.webhook.is_not(None), department_t.c.webhook != "")
     )
-    rows = sa.union_all(email, webhook).subquery("addressed")
+    webhook = sa.select(
+        department_t.c.id.label("department_id"),
+        sa.literal("webhook").label("channel"),
+        department_t.c.webhook.label("recipient"),
+    ).where(department_t.c.webhook.is_not(None), department_t.c.webhook != "")
+    return sa.union_all(email, webhook).subquery("department_channel")
+
+
+def notice_insert(conn: sa.Connection, due: sa.Select[Any], now: dt.datetime, *, queued: bool = False) -> Any:
+    """The INSERT … SELECT of due notices (NOTICE_COLUMNS), one row per channel, RETURNING what the sweep
+    keeps; with `queued`, immediate rows are written already marked queued at `now`."""
+    notices = due.subquery("due_notice")
+    # Joined to the small per-department channel list, so the due notices are computed once, not per channel.
+    channels = _department_channels()
+    columns = [notices.c[name] for name in ("task_id", "department_id", "rule", "step", "period", "due")]
+    columns += [notices.c.urgency, notices.c.delivery]
+    rows = (
+        sa.select(*columns, channels.c.channel, channels.c.recipient)
+        .join_from(notices, channels, channels.c.department_id == notices.c.department_id)
+        .subquery("addressed")
+    )
     key = (
         sa.literal("n:")
         + sa.cast(rows.c.task_id, sa.String)
@@ -148,6 +160,8 @@ def insert_notices(session: Session, due: sa.Select[Any], now: dt.datetime) -> l
         + ":"
         + rows.c.channel
     )
+    moment = sa.literal(now, outbox_t.c.queued_at.type)
+    queued_at = sa.case((rows.c.delivery == "immediate", moment), else_=sa.null()) if queued else sa.null()
     select = (
         sa.select(
             key.label("dedupe_key"),
@@ -165,6 +179,7 @@ def insert_notices(session: Session, due: sa.Select[Any], now: dt.datetime) -> l
             sa.literal("pending").label("status"),
             sa.literal(0).label("attempts"),
             sa.literal(now, outbox_t.c.next_attempt_at.type).label("next_attempt_at"),
+            sa.type_coerce(queued_at, outbox_t.c.queued_at.type).label("queued_at"),
             sa.literal({}, JSONType).label("payload"),
             sa.literal("").label("last_error"),
             sa.literal(now, outbox_t.c.created_at.type).label("created_at"),
@@ -174,7 +189,7 @@ def insert_notices(session: Session, due: sa.Select[Any], now: dt.datetime) -> l
         .order_by(rows.c.task_id, rows.c.rule, rows.c.step, rows.c.department_id, rows.c.channel)
     )
     names = [column.name for column in select.selected_columns]
-    statement = (
+    return (
         dedupe_insert(conn, outbox_t)
         .from_select(names, select)
         .returning(
@@ -188,7 +203,12 @@ def insert_notices(session: Session, due: sa.Select[Any], now: dt.datetime) -> l
             outbox_t.c.channel,
         )
     )
-    return [InsertedNotice(*row) for row in conn.execute(statement)]
+
+
+def insert_notices(session: Session, due: sa.Select[Any], now: dt.datetime) -> list[InsertedNotice]:
+    """Insert a SELECT of due notices (NOTICE_COLUMNS) once per channel; rows already there are skipped."""
+    conn = session.connection()
+    return [InsertedNotice(*row) for row in conn.execute(notice_insert(conn, due, now))]
 
 
 def register_policy(session: Session, policy: EscalationPolicy) -> None:
@@ -251,28 +271,59 @@ def office_department_id(session: Session, code: str) -> int | None:
     return int(found.id)
 
 
+def ladder_rungs(steps: Mapping[tuple[str, str], Step]) -> dict[tuple[str, str], Rung]:
+    """Per ladder step, the highest rung among its rule's steps up to it (a task that missed sweeps and is
+    first seen at its 约谈 proposal still climbs to the red notice)."""
+    rungs: dict[tuple[str, str], Rung] = {}
+    for (rule, name), step in steps.items():
+        if rule not in LADDER_RULES:
+            continue
+        reached = [s.rung for (r, _), s in steps.items() if r == rule and s.rung and s.offset <= step.offset]
+        if reached:
+            rungs[(rule, name)] = max(reached, key=lambda r: r.rank)
+    return rungs
+
+
+@dataclass
+class _Tally:
+    """What a sweep keeps of the rows it inserts, folded row by row (the rows themselves are not kept)."""
+
+    rungs: dict[tuple[str, str], Rung]
+    count: int = 0
+    by_step: Counter[str] = field(default_factory=Counter)
+    targets: dict[int, LadderTarget] = field(default_factory=dict)
+    immediate: list[int] = field(default_factory=list)
+    # One string object per distinct rule, step and period, however many targets name it.
+    _names: dict[str, str] = field(default_factory=dict)
+
+    def add(self, notice_id: int, task_id: int, rule: str, step: str, period: str, delivery: str) -> None:
+        """Count one inserted notice; keep its id if immediate and its task's highest ladder target."""
+        self.count += 1
+        self.by_step[f"{rule}:{step}"] += 1
+        if delivery == "immediate":
+            self.immediate.append(notice_id)
+        rung = self.rungs.get((rule, step))
+        if rung is None:
+            return
+        known = self.targets.get(task_id)
+        if known is None or rung.rank > known.rung.rank:
+            names = self._names
+            self.targets[task_id] = LadderTarget(
+                rung,
+                names.setdefault(rule, rule),
+                names.setdefault(step, step),
+                names.setdefault(period, period),
+            )
+
+
 def ladder_targets(
     inserted: Iterable[InsertedNotice], steps: dict[tuple[str, str], Step]
 ) -> dict[int, LadderTarget]:
-    """Per task, the highest rung of the steps that have come with the notices inserted (a task that
-    missed sweeps and is first seen at its 约谈 proposal still climbs to the red notice)."""
-    targets: dict[int, LadderTarget] = {}
-    for notice in inserted:
-        step = steps.get((notice.rule, notice.step))
-        if step is None or notice.rule not in LADDER_RULES:
-            continue
-        rungs = [
-            s.rung
-            for (rule, _), s in steps.items()
-            if rule == notice.rule and s.rung and s.offset <= step.offset
-        ]
-        if not rungs:
-            continue
-        rung = max(rungs, key=lambda r: r.rank)
-        known = targets.get(notice.task_id)
-        if known is None or rung.rank > known.rung.rank:
-            targets[notice.task_id] = LadderTarget(rung, notice.rule, notice.step, notice.period)
-    return targets
+    """Per task, the highest rung of the steps that have come with the notices inserted."""
+    tally = _Tally(ladder_rungs(steps))
+    for n in inserted:
+        tally.add(n.id, n.task_id, n.rule, n.step, n.period, n.delivery)
+    return tally.targets
 
 
 def queue_delivery(session: Session, ids: Sequence[int], now: dt.datetime, calendar: WorkingCalendar) -> int:
@@ -301,8 +352,7 @@ def run_sweep(
     result.versions = sorted(policies)
     thresholds = Thresholds(cal, today)
     dialect = session.connection().dialect.name
-    inserted: list[InsertedNotice] = []
-    steps: dict[tuple[str, str], Step] = {}
+    queries: list[NoticeQuery] = []
     frequencies = frequencies_in_use(session.connection()) if policies else frozenset()
     for version in result.versions:
         rules = policies[version]
@@ -314,16 +364,20 @@ def run_sweep(
             only_this_version=len(policies) > 1,
             frequencies=frequencies,
         )
-        queries: list[NoticeQuery] = notice_queries(context)
-        for query in queries:
-            steps.update({(step.rule, step.name): step for step in query.steps})
-            inserted.extend(insert_notices(session, query.select, moment))
-    result.notices = len(inserted)
-    result.by_step = Counter(f"{n.rule}:{n.step}" for n in inserted)
-    result.moved = raise_levels(session, ladder_targets(inserted, steps), moment)
-    result.queued = queue_delivery(
-        session, [n.id for n in inserted if n.delivery == "immediate"], moment, cal
-    )
+        queries.extend(notice_queries(context))
+    steps = {(step.rule, step.name): step for query in queries for step in query.steps}
+    # Immediate notices are written already marked queued when their jobs go out after this commit.
+    queued = office_open(moment, cal)
+    tally = _Tally(ladder_rungs(steps))
+    conn = session.connection()
+    for query in queries:
+        for row in conn.execute(notice_insert(conn, query.select, moment, queued=queued)):
+            tally.add(row.id, row.task_id, row.rule, row.step, row.period, row.delivery)
+    result.notices = tally.count
+    result.by_step = tally.by_step
+    result.moved = raise_levels(session, tally.targets, moment)
+    if queued and tally.immediate:
+        result.queued = enqueue_delivery(session, tally.immediate, moment, mark=False)
     log.info(
         "sweep %s: %d notices, %d ladder moves, %d queued", today, result.notices, result.moved, result.queued
     )

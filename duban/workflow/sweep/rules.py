@@ -111,15 +111,32 @@ def _meta(steps: Sequence[Step], step: ColumnElement[Any]) -> tuple[ColumnElemen
 
 
 def _fan_out(inner: sa.Subquery, rule: str, steps: Sequence[Step], ctx: RuleContext) -> sa.Select[Any]:
-    """Address each due step: lead steps to every lead department, office steps to the office."""
+    """Address each due step: lead steps to every lead department, office steps to the office.
+
+    With office steps, one outer join instead of a UNION, so the due steps are computed once whoever they
+    go to: an office step matches no lead row and takes the office's id; a lead step without a lead is
+    dropped, as the inner join drops it.
+    """
     urgency, delivery = _meta(steps, inner.c.step)
     lead_steps = [s.name for s in steps if s.audience == "lead"]
     office_steps = [s.name for s in steps if s.audience == "office"]
     lead = assignment_t.alias("lead")
-    parts: list[sa.Select[Any]] = [
+    to_lead = inner.c.step.in_(lead_steps)
+    on_lead = sa.and_(lead.c.task_id == inner.c.task_id, lead.c.role == AssignmentRole.lead.value)
+    department_id: ColumnElement[Any] = lead.c.department_id
+    wanted: ColumnElement[bool] = to_lead
+    office_too = bool(office_steps) and ctx.office_id is not None
+    if office_too:
+        to_office = inner.c.step.in_(office_steps)
+        on_lead = sa.and_(on_lead, to_lead)
+        department_id = sa.case(
+            (to_office, sa.literal(ctx.office_id, sa.Integer)), else_=lead.c.department_id
+        )
+        wanted = sa.or_(sa.and_(to_lead, lead.c.department_id.is_not(None)), to_office)
+    return (
         sa.select(
             inner.c.task_id,
-            lead.c.department_id,
+            department_id.label("department_id"),
             sa.literal(rule).label("rule"),
             inner.c.step,
             inner.c.period,
@@ -127,30 +144,9 @@ def _fan_out(inner: sa.Subquery, rule: str, steps: Sequence[Step], ctx: RuleCont
             urgency.label("urgency"),
             delivery.label("delivery"),
         )
-        .join_from(
-            inner,
-            lead,
-            sa.and_(lead.c.task_id == inner.c.task_id, lead.c.role == AssignmentRole.lead.value),
-        )
-        .where(inner.c.step.in_(lead_steps))
-    ]
-    if office_steps and ctx.office_id is not None:
-        parts.append(
-            sa.select(
-                inner.c.task_id,
-                sa.literal(ctx.office_id, sa.Integer).label("department_id"),
-                sa.literal(rule).label("rule"),
-                inner.c.step,
-                inner.c.period,
-                inner.c.due,
-                urgency.label("urgency"),
-                delivery.label("delivery"),
-            ).where(inner.c.step.in_(office_steps))
-        )
-    if len(parts) == 1:
-        return parts[0]
-    union = sa.union_all(*parts).subquery(f"{rule}_addressed")
-    return sa.select(*(union.c[name] for name in NOTICE_COLUMNS))
+        .join_from(inner, lead, on_lead, isouter=office_too)
+        .where(wanted)
+    )
 
 
 def deadline_notices(ctx: RuleContext) -> NoticeQuery:
