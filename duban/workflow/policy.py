@@ -322,6 +322,11 @@ def frozen_version() -> sa.ColumnElement[int]:
     return version
 
 
+def policy_on_issue(snapshot: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """SQL for the task's policy as it is issued: `snapshot` unless one is frozen already (a re-issue)."""
+    return sa.case((frozen_version().is_(None), snapshot), else_=task_t.c.policy)
+
+
 def freeze_policy(
     session: Session, task_ids: Iterable[int] | None = None, policy: EscalationPolicy | None = None
 ) -> int:

@@ -20,7 +20,7 @@ from duban.tasks.errors import NotFoundError
 from duban.tasks.models import Department, Plan, PlanStatus, Task, TaskAssignment, TaskEvent
 from duban.workflow.errors import ActionForbidden, TransitionNotAllowed, WorkflowError
 from duban.workflow.machines import Actor, TaskRelation, actor_kind, allowed_actions, check_action
-from duban.workflow.policy import freeze_policy
+from duban.workflow.policy import bundled_policy, policy_on_issue
 
 task_t = Task.__table__  # type: ignore[attr-defined]
 assignment_t = TaskAssignment.__table__  # type: ignore[attr-defined]
@@ -107,6 +107,8 @@ def _update_for(target: TaskState) -> sa.Update:
     stamp = TIMESTAMP_OF.get(target)
     if stamp:
         values[stamp] = sa.bindparam("now")
+    if target is TaskState.assigned:  # issue and reassign freeze the policy in force, in the same statement
+        values["policy"] = policy_on_issue(sa.bindparam("policy", type_=task_t.c.policy.type))
     statement: sa.Update = (
         task_t.update()
         .where(task_t.c.id == sa.bindparam("task_id"), task_t.c.version == sa.bindparam("old_version"))
@@ -173,10 +175,15 @@ def apply_action(
         _reassign(session, task_id, new_lead_id)
     now = clock.now()
     conn = session.connection()
-    updated = conn.execute(
-        _update_for(target),
-        {"task_id": task_id, "old_version": header.version, "new_version": header.version + 1, "now": now},
-    )
+    params: dict[str, Any] = {
+        "task_id": task_id,
+        "old_version": header.version,
+        "new_version": header.version + 1,
+        "now": now,
+    }
+    if target is TaskState.assigned:
+        params["policy"] = bundled_policy().snapshot()
+    updated = conn.execute(_update_for(target), params)
     if updated.rowcount != 1:
         _lost_race(session, task_id, actor, expected_version)
     event_id = conn.execute(
@@ -195,8 +202,6 @@ def apply_action(
             "created_at": now,
         },
     ).scalar_one()
-    if action in ("issue", "reassign"):
-        freeze_policy(session, [task_id])  # the policy in force at issue stays with the task
     jobs.enqueue(session, "duban.notify_task_event", event_id)
     after = (
         load_header(session, task_id)
@@ -308,7 +313,11 @@ def issue_plan(session: Session, plan_id: int, actor: Actor, request_id: str | N
             task_t.update()
             .where(drafts)
             .values(
-                state=TaskState.assigned.value, version=task_t.c.version + 1, issued_at=now, updated_at=now
+                state=TaskState.assigned.value,
+                version=task_t.c.version + 1,
+                issued_at=now,
+                updated_at=now,
+                policy=policy_on_issue(sa.literal(bundled_policy().snapshot(), task_t.c.policy.type)),
             )
             .returning(task_t.c.id)
         )
@@ -348,7 +357,6 @@ def issue_plan(session: Session, plan_id: int, actor: Actor, request_id: str | N
                 ),
             )
         )
-        freeze_policy(session, issued)
         conn.execute(plan_t.update().where(plan_t.c.id == plan_id).values(status=PlanStatus.issued.value))
         jobs.enqueue(session, "duban.notify_plan_issued", plan_id)
     return issued
