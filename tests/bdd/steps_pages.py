@@ -17,16 +17,16 @@ from openpyxl import load_workbook
 from pytest_bdd import given, parsers, then, when
 from sqlmodel import Session, func, select
 
-from duban.tasks.enums import AssignmentRole, LeadSource, Role, SupervisionLevel, TaskState
-from duban.tasks.models import Department, Plan, Task, TaskAssignment
+from duban.tasks.enums import AssignmentRole, Role, SupervisionLevel, TaskState
+from duban.tasks.models import Department, Plan, Task
 from duban.tasks.registry import default_registry
-from duban.workflow.machines import Actor, rung_of
+from duban.workflow.machines import rung_of
 from duban.workflow.models import TaskReport
-from duban.workflow.service import apply_action, office_actor
+from duban.workflow.service import office_actor
 from duban.workflow.sweep import apply_ladder_action
 from tests.api.pages.helpers import PageClient, ensure_user, page_clients, text_of
 from tests.bdd.conftest import quoted
-from tests.fixtures.records import PATH
+from tests.fixtures.records import World, assign, move
 
 OFFICE = "委员会办公室"
 BUCKETS = {"待签收": "to_sign", "即将到期": "due_soon", "已逾期": "overdue", "待配合单位报送": "waiting"}
@@ -102,24 +102,9 @@ def page_task(
     session.add(task)
     session.flush()
     assert task.id is not None
-    lead_id = _department_id(session, lead)
-    for position, (department_id, role) in enumerate(
-        [(lead_id, AssignmentRole.lead), (_department_id(session, cooperating), AssignmentRole.cooperating)]
-    ):
-        session.add(
-            TaskAssignment(
-                task_id=task.id,
-                department_id=department_id,
-                role=role,
-                source=LeadSource.explicit,
-                position=position,
-            )
-        )
-    session.flush()
-    for action, who, reason in PATH[next(s for s in TaskState if s.label == state)]:
-        actor = office_actor() if who == "office" else Actor(role=Role.department, department_id=lead_id)
-        apply_action(session, task.id, action, actor, reason=reason)
-    session.flush()
+    ids = {"lead": _department_id(session, lead), "coop": _department_id(session, cooperating)}
+    assign(session, task.id, ids, [("lead", AssignmentRole.lead), ("coop", AssignmentRole.cooperating)])
+    move(World(session, ids, plan.id), task.id, next(s for s in TaskState if s.label == state))
     context.setdefault("page_tasks", {})[name] = task.id
 
 

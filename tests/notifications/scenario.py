@@ -16,10 +16,11 @@ from sqlmodel import Session, col, select
 from duban.core import clock, jobs
 from duban.notifications.models import NotificationOutbox
 from duban.notifications.outbox import SweepResult, run_sweep
-from duban.tasks.enums import AssignmentRole, LeadSource, Role
-from duban.tasks.models import Department, Measure, MeasureKind, Plan, Task, TaskAssignment, TaskEvent
+from duban.tasks.enums import AssignmentRole, Role
+from duban.tasks.models import Department, Measure, MeasureKind, Plan, Task, TaskEvent
 from duban.workflow.machines import Actor
 from duban.workflow.service import apply_action
+from tests.fixtures.records import assign
 
 CODES = {"lead": "sthjt", "coop": "fgw", "coop2": "lcj", "other": "slt", "office": "sthbwbgs"}
 _serial = itertools.count(1)
@@ -83,17 +84,7 @@ class Scenario:
         assert task.id is not None
         holders = [(who, AssignmentRole.lead) for who in leads]
         holders += [(who, AssignmentRole.cooperating) for who in cooperating]
-        for position, (who, role) in enumerate(holders):
-            self.session.add(
-                TaskAssignment(
-                    task_id=task.id,
-                    department_id=self.ids[who],
-                    role=role,
-                    source=LeadSource.explicit,
-                    position=position,
-                )
-            )
-        self.session.flush()
+        assign(self.session, task.id, self.ids, holders)
         if issued is not None:
             clock.set_now(at(issued))
             apply_action(self.session, task.id, "issue", self.actor("office"))

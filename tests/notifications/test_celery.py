@@ -9,7 +9,7 @@ import pytest
 from duban.core.config import Settings
 from duban.notifications.celery_app import celery_app, configure
 from duban.notifications.jobs import ping
-from tests.fixtures.services import start_worker
+from faults.processes import start_worker
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def _round_trip(env: dict[str, str], tmp_path: Path) -> None:
             database_url=env["DUBAN_DATABASE_URL"],
         ),
     )
-    worker = start_worker(env, tmp_path / "worker.log")
+    worker = start_worker(env, tmp_path / "worker.log", concurrency=2, name="test")
     try:
         result = ping.delay("你好")
         answer = result.get(timeout=60)

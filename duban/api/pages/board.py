@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from duban.api.deps import MAX_ID, SessionDep
@@ -19,10 +21,11 @@ from duban.api.pages.web import (
     PageUser,
     flash,
     flash_error,
-    label_of,
+    form_version,
     redirect,
     render,
     safe_next,
+    trail,
 )
 from duban.api.routers.exports import ledger_filter, ledger_response
 from duban.api.routers.tasks import actor_of
@@ -91,15 +94,6 @@ def board_ledger(
     return ledger_response(session, flt, extension)
 
 
-def _version(form: FormData) -> int | None:
-    raw = str(form.get("version") or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) > MAX_ID:
-        raise FormInvalid("版本号无效", "The version is not valid", field="version")
-    return int(raw)
-
-
 def _reason(form: FormData, limit: int = 4000) -> str:
     reason = str(form.get("reason") or "").strip()
     if len(reason) > limit:
@@ -107,6 +101,21 @@ def _reason(form: FormData, limit: int = 4000) -> str:
             f"说明不能超过 {limit} 字", f"The reason exceeds {limit} characters", field="reason"
         )
     return reason
+
+
+def _from_board(
+    request: Request, session: Session, form: FormData, act: Callable[[], tuple[str, str]]
+) -> Response:
+    """Run a board form's action, then back where the form came from: with the action's (zh, en) message,
+    or with the domain error it raised after a rollback."""
+    try:
+        zh, en = act()
+    except DubanError as error:
+        session.rollback()
+        flash_error(request, error)
+    else:
+        flash(request, zh, en)
+    return redirect(safe_next(form.get("back"), "/overdue"))
 
 
 @router.post("/overdue/{task_id}/ladder/{action}")
@@ -119,28 +128,23 @@ def ladder_action(
     action: Annotated[str, Path(max_length=32)],
 ) -> Response:
     """Confirm 约谈/问责 or escalate (督办单) from a board row; back to the board with the outcome."""
-    back = safe_next(form.get("back"), "/overdue")
-    try:
+
+    def act() -> tuple[str, str]:
         outcome = apply_ladder_action(
             session,
             task_id,
             action,
             actor_of(user),
             reason=_reason(form),
-            expected_version=_version(form),
-            request_id=getattr(request.state, "request_id", None),
-            actor_label=label_of(user),
+            expected_version=form_version(form),
+            **trail(request, user),
         )
-    except DubanError as error:
-        session.rollback()
-        flash_error(request, error)
-        return redirect(back)
-    flash(
-        request,
-        f"任务 {task_id}：{outcome.from_rung.label} → {outcome.to_rung.label}",
-        f"Task {task_id}: {outcome.from_rung.value} → {outcome.to_rung.value}",
-    )
-    return redirect(back)
+        return (
+            f"任务 {task_id}：{outcome.from_rung.label} → {outcome.to_rung.label}",
+            f"Task {task_id}: {outcome.from_rung.value} → {outcome.to_rung.value}",
+        )
+
+    return _from_board(request, session, form, act)
 
 
 @router.post("/extensions/{extension_id}/decision")
@@ -152,9 +156,9 @@ def extension_decision(
     extension_id: Annotated[int, Path(ge=1, le=MAX_ID)],
 ) -> Response:
     """Grant (to the asked or another later date) or refuse an extension request from a page."""
-    back = safe_next(form.get("back"), "/overdue")
     grant = form.get("grant") == "1"
-    try:
+
+    def act() -> tuple[str, str]:
         raw = str(form.get("granted_deadline") or "").strip()
         try:
             granted = dt.date.fromisoformat(raw) if raw and grant else None
@@ -163,22 +167,11 @@ def extension_decision(
                 "批准时限须为日期（YYYY-MM-DD）", "The granted deadline must be a date"
             ) from None
         extension = decide_extension(
-            session,
-            extension_id,
-            actor_of(user),
-            grant,
-            _reason(form),
-            granted,
-            request_id=getattr(request.state, "request_id", None),
-            actor_label=label_of(user),
+            session, extension_id, actor_of(user), grant, _reason(form), granted, **trail(request, user)
         )
-    except DubanError as error:
-        session.rollback()
-        flash_error(request, error)
-        return redirect(back)
-    if grant:
+        if not grant:
+            return "已驳回延期申请", "Extension request refused"
         day = (extension.granted_deadline or extension.requested_deadline).isoformat()
-        flash(request, f"已批准延期至 {day}", f"Extension granted to {day}")
-    else:
-        flash(request, "已驳回延期申请", "Extension request refused")
-    return redirect(back)
+        return f"已批准延期至 {day}", f"Extension granted to {day}"
+
+    return _from_board(request, session, form, act)

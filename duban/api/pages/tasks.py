@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -21,9 +22,10 @@ from duban.api.pages.web import (
     PageRoute,
     PageUser,
     flash,
-    label_of,
+    form_version,
     redirect,
     render,
+    trail,
 )
 from duban.api.routers.tasks import actor_of
 from duban.core.errors import DubanError
@@ -96,21 +98,23 @@ def my_tasks(request: Request, session: SessionDep, user: PageUser) -> Response:
     )
 
 
-def _again(
-    request: Request, session: Session, user: User, task_id: int, error: DubanError, form: FormData
+def _submit(
+    request: Request,
+    session: Session,
+    user: User,
+    task_id: int,
+    form: FormData,
+    act: Callable[[], tuple[str, str]],
 ) -> Response:
-    """The task page again, with the error next to the form and the values as typed."""
-    session.rollback()
-    return task_page(request, session, user, task_id, error=error, values=form)
-
-
-def _version(form: FormData) -> int | None:
-    raw = str(form.get("version") or "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) > MAX_ID:
-        raise FormInvalid("版本号无效", "The version is not valid", field="version")
-    return int(raw)
+    """Run a task page form's action: back to the task with its (zh, en) message, or, on a domain error,
+    the task page again with the error next to the form and the values as typed."""
+    try:
+        zh, en = act()
+    except DubanError as error:
+        session.rollback()
+        return task_page(request, session, user, task_id, error=error, values=form)
+    flash(request, zh, en)
+    return redirect(f"/tasks/{task_id}")
 
 
 def _text(form: FormData, name: str, limit: int) -> str:
@@ -130,27 +134,25 @@ def task_action(
     action: Annotated[str, Path(max_length=32)],
 ) -> Response:
     """Take a task action (签收, 办结报送, 异议, 审核通过, 退回 …) from a page."""
-    try:
+
+    def act() -> tuple[str, str]:
         outcome = apply_action(
             session,
             task_id,
             action,
             actor_of(user),
             reason=_text(form, "reason", 4000).strip() or None,
-            expected_version=_version(form),
-            request_id=getattr(request.state, "request_id", None),
-            actor_label=label_of(user),
+            expected_version=form_version(form),
+            **trail(request, user),
         )
-    except DubanError as error:
-        return _again(request, session, user, task_id, error, form)
-    rule = TASK_ACTION_RULES.get(action)
-    name = rule.label_zh if rule else action
-    flash(
-        request,
-        f"已{name}：{outcome.from_state.label} → {outcome.to_state.label}",
-        f"Done ({action}): {outcome.from_state.value} → {outcome.to_state.value}",
-    )
-    return redirect(f"/tasks/{task_id}")
+        rule = TASK_ACTION_RULES.get(action)
+        name = rule.label_zh if rule else action
+        return (
+            f"已{name}：{outcome.from_state.label} → {outcome.to_state.label}",
+            f"Done ({action}): {outcome.from_state.value} → {outcome.to_state.value}",
+        )
+
+    return _submit(request, session, user, task_id, form, act)
 
 
 def _percent(form: FormData, required: bool) -> int | None:
@@ -187,7 +189,8 @@ def post_progress(
     request: Request, session: SessionDep, user: DepartmentUser, form: Form, task_id: TaskId
 ) -> Response:
     """进展报送 by the lead: percent, text and the plan's indicator values."""
-    try:
+
+    def act() -> tuple[str, str]:
         add_progress(
             session,
             task_id,
@@ -195,13 +198,11 @@ def post_progress(
             _percent(form, required=True),
             _text(form, "text", 20_000),
             _indicators(form),
-            request_id=getattr(request.state, "request_id", None),
-            actor_label=label_of(user),
+            **trail(request, user),
         )
-    except DubanError as error:
-        return _again(request, session, user, task_id, error, form)
-    flash(request, "进展已报送", "Progress reported")
-    return redirect(f"/tasks/{task_id}")
+        return "进展已报送", "Progress reported"
+
+    return _submit(request, session, user, task_id, form, act)
 
 
 @router.post("/tasks/{task_id}/contribution")
@@ -209,20 +210,13 @@ def post_contribution(
     request: Request, session: SessionDep, user: DepartmentUser, form: Form, task_id: TaskId
 ) -> Response:
     """配合单位报送: a cooperating unit tells the lead what it did."""
-    try:
-        add_contribution(
-            session,
-            task_id,
-            actor_of(user),
-            _text(form, "text", 20_000),
-            _percent(form, required=False),
-            request_id=getattr(request.state, "request_id", None),
-            actor_label=label_of(user),
-        )
-    except DubanError as error:
-        return _again(request, session, user, task_id, error, form)
-    flash(request, "配合情况已报送牵头单位", "Contribution sent to the lead")
-    return redirect(f"/tasks/{task_id}")
+
+    def act() -> tuple[str, str]:
+        text, percent = _text(form, "text", 20_000), _percent(form, required=False)
+        add_contribution(session, task_id, actor_of(user), text, percent, **trail(request, user))
+        return "配合情况已报送牵头单位", "Contribution sent to the lead"
+
+    return _submit(request, session, user, task_id, form, act)
 
 
 @router.post("/tasks/{task_id}/extensions")
@@ -230,7 +224,8 @@ def post_extension(
     request: Request, session: SessionDep, user: DepartmentUser, form: Form, task_id: TaskId
 ) -> Response:
     """延期申请 by the lead before the deadline."""
-    try:
+
+    def act() -> tuple[str, str]:
         raw = str(form.get("requested_deadline") or "").strip()
         try:
             requested = dt.date.fromisoformat(raw)
@@ -240,16 +235,8 @@ def post_extension(
                 "Enter the date asked for (YYYY-MM-DD)",
                 field="requested_deadline",
             ) from None
-        request_extension(
-            session,
-            task_id,
-            actor_of(user),
-            requested,
-            _text(form, "reason", 4000),
-            request_id=getattr(request.state, "request_id", None),
-            actor_label=label_of(user),
-        )
-    except DubanError as error:
-        return _again(request, session, user, task_id, error, form)
-    flash(request, "延期申请已提交，等待委员会办公室审批", "Extension requested; the office will decide")
-    return redirect(f"/tasks/{task_id}")
+        reason = _text(form, "reason", 4000)
+        request_extension(session, task_id, actor_of(user), requested, reason, **trail(request, user))
+        return "延期申请已提交，等待委员会办公室审批", "Extension requested; the office will decide"
+
+    return _submit(request, session, user, task_id, form, act)

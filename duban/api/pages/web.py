@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypedDict
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Depends, Request
@@ -22,7 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from duban.api.deps import SessionDep
+from duban.api.deps import MAX_ID, SessionDep
 from duban.api.pages.i18n import english
 from duban.api.problems import register_error_status, status_for
 from duban.core import clock
@@ -199,6 +199,28 @@ DepartmentUser = Annotated[User, Depends(department_user)]
 def label_of(user: User) -> str:
     """How the audit log names the user."""
     return user.display_name or user.username
+
+
+class Trail(TypedDict):
+    """What the audit log records of a page action besides the actor: the request and the user's label."""
+
+    request_id: str | None
+    actor_label: str
+
+
+def trail(request: Request, user: User) -> Trail:
+    """The audit fields of an action taken from a page (passed on as `**trail(request, user)`)."""
+    return {"request_id": getattr(request.state, "request_id", None), "actor_label": label_of(user)}
+
+
+def form_version(form: FormData) -> int | None:
+    """The optional `version` a form posts for optimistic locking (FormInvalid when it is not an id)."""
+    raw = str(form.get("version") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > MAX_ID:
+        raise FormInvalid("版本号无效", "The version is not valid", field="version")
+    return int(raw)
 
 
 def _local_time(value: object) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from duban.api.auth import CurrentUser
 from duban.api.deps import IdQuery, SessionDep
@@ -77,13 +77,7 @@ StateQuery = Annotated[
 ]
 
 
-@router.get(
-    "/ledger.xlsx",
-    response_class=Response,
-    responses={200: {"content": {XLSX_TYPE: {}}, "description": "督办台账 XLSX"}, **_RESPONSES},
-)
-def get_ledger_xlsx(
-    session: SessionDep,
+def ledger_query(
     user: CurrentUser,
     plan_id: IdQuery = None,
     department: IdQuery = None,
@@ -91,9 +85,9 @@ def get_ledger_xlsx(
     region: IdQuery = None,
     light: LightQuery = None,
     state: StateQuery = None,
-) -> Response:
-    """台账 as XLSX: 序号 任务 牵头单位 配合单位 完成时限 状态 督办级别 最近进展 逾期工作日."""
-    flt = ledger_filter(
+) -> BoardFilter:
+    """The board filter of a ledger request's query parameters (shared by the XLSX and CSV exports)."""
+    return ledger_filter(
         user,
         plan_id=plan_id,
         department=department,
@@ -102,6 +96,18 @@ def get_ledger_xlsx(
         light=tuple(light or ()),
         state=tuple(state or ()),
     )
+
+
+LedgerQuery = Annotated[BoardFilter, Depends(ledger_query)]
+
+
+@router.get(
+    "/ledger.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX_TYPE: {}}, "description": "督办台账 XLSX"}, **_RESPONSES},
+)
+def get_ledger_xlsx(session: SessionDep, flt: LedgerQuery) -> Response:
+    """台账 as XLSX: 序号 任务 牵头单位 配合单位 完成时限 状态 督办级别 最近进展 逾期工作日."""
     return ledger_response(session, flt, "xlsx")
 
 
@@ -110,24 +116,6 @@ def get_ledger_xlsx(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "督办台账 CSV"}, **_RESPONSES},
 )
-def get_ledger_csv(
-    session: SessionDep,
-    user: CurrentUser,
-    plan_id: IdQuery = None,
-    department: IdQuery = None,
-    level: SupervisionLevel | None = None,
-    region: IdQuery = None,
-    light: LightQuery = None,
-    state: StateQuery = None,
-) -> Response:
+def get_ledger_csv(session: SessionDep, flt: LedgerQuery) -> Response:
     """台账 as UTF-8 CSV with a byte-order mark; same columns and filters as the XLSX."""
-    flt = ledger_filter(
-        user,
-        plan_id=plan_id,
-        department=department,
-        level=level,
-        region=region,
-        light=tuple(light or ()),
-        state=tuple(state or ()),
-    )
     return ledger_response(session, flt, "csv")

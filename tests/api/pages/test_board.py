@@ -29,6 +29,14 @@ def _escalate(session: Session, task_id: int, times: int) -> None:
     session.flush()
 
 
+def _overdue(world: TaskWorld, clock_at: Callable[[Any], None], escalated: int) -> int:
+    """A task in progress, past its deadline (the clock at LATE), escalated `escalated` rungs."""
+    task_id = world.task_in(TaskState.in_progress)
+    clock_at(LATE)
+    _escalate(world.session, task_id, escalated)
+    return task_id
+
+
 def _level(session: Session, task_id: int) -> SupervisionLevel:
     task = session.get(Task, task_id, populate_existing=True)
     assert task is not None
@@ -87,9 +95,7 @@ def test_filters_and_sorting(
 def test_office_confirms_an_interview_from_the_row(
     signed_in: Callable[[str], PageClient], world: TaskWorld, clock_at: Callable[[Any], None]
 ) -> None:
-    task_id = world.task_in(TaskState.in_progress)
-    clock_at(LATE)
-    _escalate(world.session, task_id, 3)
+    task_id = _overdue(world, clock_at, escalated=3)
     office = signed_in("office")
     version = world.session.get(Task, task_id, populate_existing=True).version  # type: ignore[union-attr]
     back = "/overdue?sort=level"
@@ -110,9 +116,7 @@ def test_office_confirms_an_interview_from_the_row(
 def test_a_stale_row_is_refused_with_a_message_and_nothing_changes(
     signed_in: Callable[[str], PageClient], world: TaskWorld, clock_at: Callable[[Any], None]
 ) -> None:
-    task_id = world.task_in(TaskState.in_progress)
-    clock_at(LATE)
-    _escalate(world.session, task_id, 1)
+    task_id = _overdue(world, clock_at, escalated=1)
     office = signed_in("office")
     response = office.post(f"/overdue/{task_id}/ladder/interview", {"version": 1, "back": "/overdue"})
     assert response.status_code == 303
