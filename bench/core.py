@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from rich.console import Console
 from rich.progress import Progress
@@ -16,6 +18,8 @@ Comparison = Literal["<", "<=", ">", ">="]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MIN_RUNS = 3
+# duban settings of this shell that would change what a child process measures.
+PARENT_SETTINGS = ("DUBAN_BROKER_URL", "DUBAN_NOW", "DUBAN_MAIL_DIR")
 
 
 @dataclass(frozen=True)
@@ -163,3 +167,36 @@ def load_average() -> tuple[float, float, float]:
 def ratio_samples(numerators: Sequence[float], denominators: Sequence[float]) -> list[float]:
     """Per-run ratios of two figures measured in the same rounds."""
     return [n / d if d else 0.0 for n, d in zip(numerators, denominators, strict=True)]
+
+
+def child_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without PARENT_SETTINGS, the repository importable, plus `settings`."""
+    kept = {k: v for k, v in os.environ.items() if k not in PARENT_SETTINGS}
+    return {**kept, "PYTHONPATH": str(REPO_ROOT), **settings}
+
+
+def run_child(
+    command: Sequence[str],
+    *,
+    what: str,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+) -> dict[str, Any]:
+    """Run a child process in the repository root; the last JSON object it printed (`what` names it)."""
+    done = subprocess.run(  # noqa: S603
+        list(command),
+        cwd=REPO_ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    # py-spy, when it wraps the child, prints its own lines after the child's.
+    line = next((line for line in reversed(done.stdout.splitlines()) if line.startswith("{")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-4000:]}{done.stdout[-500:]}")
+    data: dict[str, Any] = json.loads(line)
+    return data

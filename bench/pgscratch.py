@@ -12,6 +12,15 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = os.environ.get("DUBAN_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# A generated task's title in SQL: one of eight measures of an environmental plan, picked by the row number i.
+TASK_TITLE_SQL = """(ARRAY['加强燃煤锅炉综合整治，淘汰城市建成区每小时10蒸吨及以下燃煤锅炉',
+              '推进工业园区污水集中处理设施建设和稳定运行',
+              '开展黄河流域入河排污口排查整治',
+              '实施草原生态保护补助奖励政策，落实禁牧和草畜平衡制度',
+              '加快推进矿山地质环境恢复治理',
+              '建立健全生态环境损害赔偿制度',
+              '完成重点行业挥发性有机物综合治理',
+              '推进农村生活垃圾收运处置体系建设'])[1 + i %% 8]"""
 
 
 @dataclass(frozen=True)

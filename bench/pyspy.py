@@ -6,8 +6,12 @@ import re
 import shutil
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.core import Context
 
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
 LIBRARIES = ("sqlalchemy", "sqlmodel", "psycopg", "pydantic", "jinja2", "kombu", "celery", "SpiffWorkflow")
@@ -32,8 +36,13 @@ def available() -> str | None:
     return str(local) if local.exists() else shutil.which("py-spy")
 
 
-def wrap(command: list[str], folder: Path, rate: int = 100) -> list[str]:
-    """`command` run under `py-spy record` (raw stacks in `folder`/profile.txt, idle samples kept).
+def profile_folder(ctx: Context) -> Path | None:
+    """Where a benchmark's py-spy samples go (None when py-spy is not installed)."""
+    return ctx.scratch / "profile" if available() else None
+
+
+def record_command(output: Path, *options: str, rate: int = 100) -> list[str]:
+    """`py-spy record` with `options`, raw stacks to `output`, sampling without pausing the target.
 
     `--nonblocking` reads the stacks without pausing the process, so a profiled run is timed as any
     other (py-spy's own CPU, a few per cent of one core, is the only cost it adds to the machine).
@@ -41,21 +50,16 @@ def wrap(command: list[str], folder: Path, rate: int = 100) -> list[str]:
     exe = available()
     if exe is None:
         raise RuntimeError("py-spy is not installed (pip install py-spy)")
-    folder.mkdir(parents=True, exist_ok=True)
-    return [
-        exe,
-        "record",
-        "--idle",
-        "--nonblocking",
-        "--rate",
-        str(rate),
-        "--format",
-        "raw",
-        "--output",
-        str(folder / "profile.txt"),
-        "--",
-        *command,
-    ]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    raw = ["--nonblocking", "--rate", str(rate), "--format", "raw", "--output", str(output)]
+    return [exe, "record", *options, *raw]
+
+
+def wrap(command: list[str], folder: Path | None, rate: int = 100) -> list[str]:
+    """`command` under `py-spy record` (raw stacks in `folder`/profile.txt, idle kept); as is if no folder."""
+    if folder is None:
+        return command
+    return [*record_command(folder / "profile.txt", "--idle", rate=rate), "--", *command]
 
 
 def _frames(stack: str) -> list[tuple[str, str]]:
@@ -67,9 +71,22 @@ def _frames(stack: str) -> list[tuple[str, str]]:
     return frames
 
 
-def _library(file: str) -> str:
+def stacks(folder: Path, pattern: str = "*.txt") -> Iterator[tuple[list[tuple[str, str]], int]]:
+    """Each stack in `folder`'s raw files matching `pattern`: its frames (outermost first) and samples."""
+    for path in folder.glob(pattern):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            stack, _, count_text = line.rpartition(" ")
+            if not count_text.isdigit():
+                continue
+            frames = _frames(stack)
+            if frames:
+                yield frames, int(count_text)
+
+
+def library(file: str, libraries: tuple[str, ...] = LIBRARIES) -> str:
+    """The library a frame's file belongs to: one of `libraries`, duban, bench, or the rest."""
     top = file.split("/", 1)[0]
-    if top in LIBRARIES or file.startswith(("duban/", "bench/")):
+    if top in libraries or file.startswith(("duban/", "bench/")):
         return top
     return "Python stdlib and other"
 
@@ -80,25 +97,17 @@ def summarise(folder: Path) -> dict[str, Any]:
     libraries: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     total = waiting = 0
-    for path in folder.glob("*.txt"):
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            stack, _, count_text = line.rpartition(" ")
-            if not count_text.isdigit():
-                continue
-            count = int(count_text)
-            frames = _frames(stack)
-            if not frames:
-                continue
-            total += count
-            own = [f"{func} ({file})" for func, file in frames if file.startswith("duban/")]
-            functions[own[-1] if own else "outside duban (start-up, imports, bench)"] += count
-            func, file = frames[-1]
-            if func.rsplit(".", 1)[-1] in WAITING:
-                waiting += count
-                libraries["waiting (database, network)"] += count
-            else:
-                libraries[_library(file)] += count
-            leaves[f"{func} ({file})"] += count
+    for frames, count in stacks(folder):
+        total += count
+        own = [f"{func} ({file})" for func, file in frames if file.startswith("duban/")]
+        functions[own[-1] if own else "outside duban (start-up, imports, bench)"] += count
+        func, file = frames[-1]
+        if func.rsplit(".", 1)[-1] in WAITING:
+            waiting += count
+            libraries["waiting (database, network)"] += count
+        else:
+            libraries[library(file)] += count
+        leaves[f"{func} ({file})"] += count
     return {
         "samples": total,
         "waiting": waiting,
@@ -115,16 +124,26 @@ def markdown(summary: dict[str, Any], what: str) -> str:
         f"Profile of {what}: py-spy, wall clock, {summary['samples']} samples, "
         f"{100 * summary['waiting'] / total:.0f}% of them waiting on a socket (the database or SMTP):",
         "",
-        "| deepest duban function on the stack | share |",
-        "|---|---:|",
-        *(f"| `{name}` | {100 * count / total:.1f}% |" for name, count in summary["functions"]),
+        *share_table("deepest duban function on the stack", summary["functions"], total, code=True),
         "",
-        "| library of the innermost frame | share |",
-        "|---|---:|",
-        *(f"| {name} | {100 * count / total:.1f}% |" for name, count in summary["libraries"]),
-        "",
-        "| hottest innermost functions | share |",
-        "|---|---:|",
-        *(f"| `{name}` | {100 * count / total:.1f}% |" for name, count in summary["leaves"]),
+        *leaf_tables(summary, total),
     ]
     return "\n".join(lines)
+
+
+def share_table(heading: str, counts: list[tuple[str, int]], total: int, *, code: bool = False) -> list[str]:
+    """A two-column report table: each name (as code if `code`) and its share of `total` samples."""
+    quote = "`" if code else ""
+    rows = [f"| {quote}{name}{quote} | {100 * count / total:.1f}% |" for name, count in counts]
+    return [f"| {heading} | share |", "|---|---:|", *rows]
+
+
+def leaf_tables(summary: dict[str, Any], total: int) -> list[str]:
+    """The tables of the innermost frames: by library, then the hottest functions."""
+    libraries = share_table("library of the innermost frame", summary["libraries"], total)
+    return [*libraries, "", *share_table("hottest innermost functions", summary["leaves"], total, code=True)]
+
+
+def report(ctx: Context, folder: Path, what: str) -> None:
+    """Add the profile of `what`, sampled into `folder`, to the benchmark's section."""
+    ctx.detail(markdown(summarise(folder), f"{what} (sampled without pausing it, `--nonblocking`)"))

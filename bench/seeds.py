@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.core import REPO_ROOT, Context, Goal, Measured, Result
+from bench.core import REPO_ROOT, Context, Goal, Measured, Result, run_child
 
 NAME = "seeds"
 ORDER = 10
@@ -31,18 +29,8 @@ RUNS = 5  # a cold run takes a few seconds: more of them steady the median on a 
 
 def _once(folder: Path, *extra: str) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bench.seeds_once", str(folder), *extra],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.seeds_once failed:\n{done.stderr[-4000:]}")
-    data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return data
+    command = [sys.executable, "-m", "bench.seeds_once", str(folder), *extra]
+    return run_child(command, what="bench.seeds_once", timeout=300)
 
 
 def _ms(value: float) -> str:

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from bench.core import REPO_ROOT, Context, Goal, Measured, Result, ratio_samples
+from bench.core import REPO_ROOT, Context, Goal, Measured, Result, child_environment, ratio_samples, run_child
 from bench.pgscratch import Scratch, load_registry, scratch_database, server_version, vacuum_analyze
+from bench.pyspy import profile_folder, report, wrap
 
 NAME = "digests"
 ORDER = 40
@@ -86,33 +87,9 @@ def _received(folder: Path) -> tuple[int, int]:
     return len(files), sum(f.stat().st_size for f in files)
 
 
-def _clean_environment() -> dict[str, str]:
-    """This process's environment without duban settings that would change what the child measures."""
-    return {
-        k: v for k, v in os.environ.items() if k not in ("DUBAN_BROKER_URL", "DUBAN_NOW", "DUBAN_MAIL_DIR")
-    }
-
-
 def _child(args: list[str], env: dict[str, str], profile: Path | None = None) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.digests.child", *args]
-    if profile is not None:
-        from bench.pyspy import wrap
-
-        command = wrap(command, profile)
-    done = subprocess.run(  # noqa: S603
-        command,
-        cwd=REPO_ROOT,
-        env={**_clean_environment(), **env, "PYTHONPATH": str(REPO_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.digests.child failed:\n{done.stderr[-4000:]}")
-    line = next(line for line in reversed(done.stdout.splitlines()) if line.startswith("{"))
-    data: dict[str, Any] = json.loads(line)
-    return data
+    command = wrap([sys.executable, "-m", "bench.digests.child", *args], profile)
+    return run_child(command, what="bench.digests.child", timeout=900, env=child_environment(**env))
 
 
 def _duban(
@@ -176,7 +153,7 @@ def run(ctx: Context) -> list[Result]:
         rounds = Rounds()
         advance = ctx.steps("rounds (duban, smtplib loop)", ctx.runs)
         # The last round's duban run is sampled by py-spy (without pausing it), for the profile below.
-        profile = ctx.scratch / "profile" if _pyspy() else None
+        profile = profile_folder(ctx)
         for index in range(ctx.runs):
             _round(ctx, template.name, moments, index, rounds, profile if index == ctx.runs - 1 else None)
             duban, plain = rounds.duban[-1], rounds.plain[-1]
@@ -188,10 +165,7 @@ def run(ctx: Context) -> list[Result]:
             )
             advance()
         if profile is not None:
-            from bench.pyspy import markdown, summarise
-
-            what = f"duban's process in round {ctx.runs} (sampled without pausing it, `--nonblocking`)"
-            ctx.detail(markdown(summarise(profile), what))
+            report(ctx, profile, f"duban's process in round {ctx.runs}")
     return _results(ctx, rounds, counts)
 
 
@@ -199,12 +173,6 @@ def _version(name: str) -> str:
     from bench.machine import package_version
 
     return package_version(name)
-
-
-def _pyspy() -> bool:
-    from bench.pyspy import available
-
-    return available() is not None
 
 
 def _results(ctx: Context, rounds: Rounds, counts: dict[str, int]) -> list[Result]:

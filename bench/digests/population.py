@@ -13,6 +13,8 @@ from typing import Final
 
 import psycopg
 
+from bench.pgscratch import TASK_TITLE_SQL
+
 STEPS: Final = (("remind_5", -5, 1), ("remind_3", -3, 1), ("remind_1", -1, 1), ("urge", 1, 2))
 
 PLAN_SQL: Final = """
@@ -25,25 +27,18 @@ RETURNING id
 
 # Task i's deadline: one of the working days 5 … 5 + spread - 1, drawn with random() after a fixed
 # setseed, so that every department has deadlines on every day (days[] is 1-based here).
-TASKS_SQL: Final = """
+TASKS_SQL: Final = f"""
 INSERT INTO task (plan_id, measure_id, parent_id, region_code, title, state, supervision_level, notice_colour,
                   deadline, original_deadline, deadline_source, deadline_note, policy, version, issued_at,
                   accepted_at, submitted_at, completed_at, created_at, updated_at)
 SELECT %(plan)s, NULL, NULL, 'd' || i,
-       (ARRAY['加强燃煤锅炉综合整治，淘汰城市建成区每小时10蒸吨及以下燃煤锅炉',
-              '推进工业园区污水集中处理设施建设和稳定运行',
-              '开展黄河流域入河排污口排查整治',
-              '实施草原生态保护补助奖励政策，落实禁牧和草畜平衡制度',
-              '加快推进矿山地质环境恢复治理',
-              '建立健全生态环境损害赔偿制度',
-              '完成重点行业挥发性有机物综合治理',
-              '推进农村生活垃圾收运处置体系建设'])[1 + i %% 8] || '（第 ' || i || ' 项）',
+       {TASK_TITLE_SQL} || '（第 ' || i || ' 项）',
        'in_progress', 'none', NULL, (%(days)s::date[])[6 + draw], (%(days)s::date[])[6 + draw], 'explicit',
        NULL, %(policy)s::jsonb, 3,
        timestamptz '2025-06-02 10:00+08', timestamptz '2025-06-04 10:00+08', NULL, NULL, now(), now()
 FROM (SELECT i, floor(random() * %(spread)s)::int AS draw FROM generate_series(1, %(tasks)s) AS i)
   AS drawn
-"""
+"""  # noqa: S608  (a fixed fragment)
 
 ASSIGNMENTS_SQL: Final = """
 WITH pool AS (

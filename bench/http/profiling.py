@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
-import shutil
+import os
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.core import REPO_ROOT
+from bench.core import run_child
 from bench.http.servers import Server
+from bench.pyspy import leaf_tables, library, record_command, stacks
 
 # The deepest of these functions on a sampled stack names the phase the sample belongs to.
 PHASES: dict[str, str] = {
@@ -52,62 +52,20 @@ LIBRARIES = (
     "jwt",
     "prometheus_client",
 )
-FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>.*?)(?::\d+)?\)$")
-
-
-def available() -> str | None:
-    """The py-spy executable (the venv's first), if installed."""
-    local = Path(sys.executable).parent / "py-spy"
-    return str(local) if local.exists() else shutil.which("py-spy")
 
 
 def record(server: Server, seconds: float, folder: Path) -> list[subprocess.Popen[bytes]]:
     """Start sampling every worker (GIL holders only, 100 Hz); wait on the returned processes."""
-    exe = available()
-    if exe is None:
-        raise RuntimeError("py-spy is not installed (pip install py-spy)")
-    folder.mkdir(parents=True, exist_ok=True)
     return [
         subprocess.Popen(  # noqa: S603
-            [
-                exe,
-                "record",
-                "--pid",
-                str(pid),
-                "--gil",
-                "--nonblocking",
-                "--rate",
-                "100",
-                "--duration",
-                str(round(seconds)),
-                "--format",
-                "raw",
-                "--output",
-                str(folder / f"worker-{pid}.txt"),
-            ],
+            record_command(
+                folder / f"worker-{pid}.txt", "--pid", str(pid), "--gil", "--duration", str(round(seconds))
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         for pid in server.worker_pids()
     ]
-
-
-def _frames(stack: str) -> list[tuple[str, str]]:
-    frames = []
-    for raw in stack.split(";"):
-        found = FRAME.match(raw)
-        if found:
-            frames.append((found.group("func"), found.group("file")))
-    return frames
-
-
-def _library(file: str) -> str:
-    top = file.split("/", 1)[0]
-    if top in LIBRARIES:
-        return top
-    if file.startswith(("duban/", "bench/")):
-        return top
-    return "Python stdlib and other"
 
 
 def summarise(folder: Path) -> dict[str, Any]:
@@ -116,27 +74,19 @@ def summarise(folder: Path) -> dict[str, Any]:
     libraries: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     total = 0
-    for path in folder.glob("worker-*.txt"):
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            stack, _, count_text = line.rpartition(" ")
-            if not count_text.isdigit():
-                continue
-            count = int(count_text)
-            frames = _frames(stack)
-            if not frames:
-                continue
-            total += count
-            phase = "other"
-            if frames[-1][1] in HANDOFF_FILES and any(func == "WorkerThread.run" for func, _ in frames):
-                phase = HANDOFF
-            for func, _file in reversed(frames if phase == "other" else ()):
-                if func in PHASES:
-                    phase = PHASES[func]
-                    break
-            phases[phase] += count
-            func, file = frames[-1]
-            libraries[_library(file)] += count
-            leaves[f"{func} ({file})"] += count
+    for frames, count in stacks(folder, "worker-*.txt"):
+        total += count
+        phase = "other"
+        if frames[-1][1] in HANDOFF_FILES and any(func == "WorkerThread.run" for func, _ in frames):
+            phase = HANDOFF
+        for func, _file in reversed(frames if phase == "other" else ()):
+            if func in PHASES:
+                phase = PHASES[func]
+                break
+        phases[phase] += count
+        func, file = frames[-1]
+        libraries[library(file, LIBRARIES)] += count
+        leaves[f"{func} ({file})"] += count
     return {
         "samples": total,
         "phases": phases.most_common(),
@@ -159,28 +109,14 @@ def markdown(summary: dict[str, Any], ms_per_action: float) -> str:
     for phase, count in summary["phases"]:
         share = count / total
         lines.append(f"| {phase} | {100 * share:.1f}% | {share * ms_per_action:.2f} |")
-    lines += ["", "| library of the innermost frame | share |", "|---|---:|"]
-    lines += [f"| {lib} | {100 * count / total:.1f}% |" for lib, count in summary["libraries"]]
-    lines += ["", "| hottest innermost functions | share |", "|---|---:|"]
-    lines += [f"| `{leaf}` | {100 * count / total:.1f}% |" for leaf, count in summary["leaves"]]
+    lines += ["", *leaf_tables(summary, total)]
     return "\n".join(lines)
 
 
 def statements_per_action(env: dict[str, str], payload: dict[str, Any]) -> dict[str, list[str]]:
     """The SQL duban sends for one submit and one return (see bench.http.querycount)."""
-    import os
-
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.http.querycount"],
-        cwd=REPO_ROOT,
-        env={**os.environ, **env},
-        input=json.dumps(payload),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    command = [sys.executable, "-m", "bench.http.querycount"]
+    seen = run_child(
+        command, what="querycount", timeout=120, env={**os.environ, **env}, stdin=json.dumps(payload)
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"querycount failed:\n{done.stderr[-3000:]}{done.stdout[-500:]}")
-    result: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return {name: list(statements) for name, statements in seen.items()}

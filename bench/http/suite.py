@@ -30,6 +30,7 @@ from bench.http.targets import (
     run_pgbench,
 )
 from bench.machine import usable_cores
+from bench.pyspy import available
 
 CLIENTS = 64
 PER_CLIENT = 32
@@ -268,7 +269,7 @@ def run_suite(ctx: Context) -> list[Result]:
         _statements(ctx, seeded, ctx.scratch)
         ctx.detail(_per_round_table(rounds))
         missed = any(result.met is False for result in results)
-        if (missed or ctx.profile) and profiling.available():
+        if (missed or ctx.profile) and available():
             ctx.log("  profiling duban's server (py-spy) during one extra run")
             _profile(ctx, seeded, load, Measured.of(_cpu_per_action(rounds, "duban"), "ms").median)
         rows = table_rows(seeded)

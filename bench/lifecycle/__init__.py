@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import psycopg
 
-from bench.core import REPO_ROOT, Context, Goal, Measured, Result, ratio_samples
+from bench.core import Context, Goal, Measured, Result, child_environment, ratio_samples, run_child
 from bench.pgscratch import Scratch, load_registry, scratch_database, server_version, vacuum_analyze
 
 NAME = "lifecycle"
@@ -122,26 +120,15 @@ def _populate(dsn: str) -> Population:
 
 
 def _child(ctx: Context, copy: Scratch, *args: object) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DUBAN_BROKER_URL", "DUBAN_NOW")}
-    env.update(
-        DUBAN_DATABASE_URL=copy.url,
-        DUBAN_ENV="development",
-        DUBAN_VAR_DIR=str(ctx.scratch / "var"),
-        PYTHONPATH=str(REPO_ROOT),
+    env = child_environment(
+        DUBAN_DATABASE_URL=copy.url, DUBAN_ENV="development", DUBAN_VAR_DIR=str(ctx.scratch / "var")
     )
-    done = subprocess.run(  # noqa: S603
+    return run_child(
         [sys.executable, "-m", "bench.lifecycle.child", *(str(a) for a in args)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
+        what=f"bench.lifecycle.child {args[0]}",
         timeout=600,
-        check=False,
+        env=env,
     )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.lifecycle.child {args[0]} failed:\n{done.stderr[-4000:]}")
-    data: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return data
 
 
 def run(ctx: Context) -> list[Result]:

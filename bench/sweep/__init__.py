@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,8 +13,9 @@ from typing import Any, Final
 
 import psycopg
 
-from bench.core import REPO_ROOT, Context, Goal, Measured, Result, ratio_samples
+from bench.core import Context, Goal, Measured, Result, child_environment, ratio_samples, run_child
 from bench.pgscratch import load_registry, scratch_database, server_version, vacuum_analyze
+from bench.pyspy import profile_folder, report, wrap
 
 NAME = "sweep"
 ORDER = 30
@@ -46,28 +45,9 @@ RSS: Final = Goal("<", 200.0, "< 200 MB")
 
 def _child(url: str, var: Path, *, profile: Path | None = None) -> dict[str, Any]:
     """One sweep in a fresh process (see bench.sweep.child)."""
-    env = {
-        **os.environ,
-        "DUBAN_DATABASE_URL": url,
-        "DUBAN_VAR_DIR": str(var),
-        "DUBAN_ENV": "development",
-        "PYTHONPATH": str(REPO_ROOT),
-    }
-    for name in ("DUBAN_BROKER_URL", "DUBAN_NOW", "DUBAN_MAIL_DIR"):
-        env.pop(name, None)
-    command = [sys.executable, "-m", "bench.sweep.child", NOW]
-    if profile is not None:
-        from bench.pyspy import wrap
-
-        command = wrap(command, profile)
-    done = subprocess.run(  # noqa: S603
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.sweep.child failed:\n{done.stderr[-4000:]}")
-    line = next(line for line in reversed(done.stdout.splitlines()) if line.startswith("{"))
-    data: dict[str, Any] = json.loads(line)
-    return data
+    env = child_environment(DUBAN_DATABASE_URL=url, DUBAN_VAR_DIR=str(var), DUBAN_ENV="development")
+    command = wrap([sys.executable, "-m", "bench.sweep.child", NOW], profile)
+    return run_child(command, what="bench.sweep.child", timeout=900, env=env)
 
 
 def _office_id(dsn: str) -> int:
@@ -180,7 +160,7 @@ def run(ctx: Context) -> list[Result]:
         advance = ctx.steps("rounds (copy: bare SELECT, sweep, repeat; copy: bare writes)", ctx.runs)
         rounds = Rounds()
         # The last round's sweep is sampled by py-spy (without pausing it), for the profile below.
-        profile = ctx.scratch / "profile" if _pyspy() else None
+        profile = profile_folder(ctx)
         for index in range(ctx.runs):
             if index % 2:
                 _write_phase(template.name, params, rounds)
@@ -197,17 +177,8 @@ def run(ctx: Context) -> list[Result]:
             )
             advance()
         if profile is not None:
-            from bench.pyspy import markdown, summarise
-
-            what = f"the sweeping process in round {ctx.runs} (sampled without pausing it, `--nonblocking`)"
-            ctx.detail(markdown(summarise(profile), what))
+            report(ctx, profile, f"the sweeping process in round {ctx.runs}")
     return _results(ctx, rounds, counts, built)
-
-
-def _pyspy() -> bool:
-    from bench.pyspy import available
-
-    return available() is not None
 
 
 def _results(ctx: Context, rounds: Rounds, counts: dict[str, int], built: float) -> list[Result]:

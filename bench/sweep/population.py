@@ -32,6 +32,8 @@ from typing import Final
 
 import psycopg
 
+from bench.pgscratch import TASK_TITLE_SQL
+
 PLANS: Final = 100
 MEASURES_PER_PLAN: Final = 100
 OFFICE_CODE: Final = "sthbwbgs"
@@ -87,14 +89,7 @@ FROM (
            %(first_measure)s + (i - 1) %% %(measures)s AS measure_id,
            %(first_plan)s + ((i - 1) %% %(measures)s) / {MEASURES_PER_PLAN} AS plan_id,
            'r' || ((i - 1) / %(measures)s) AS region_code,
-           (ARRAY['加强燃煤锅炉综合整治，淘汰城市建成区每小时10蒸吨及以下燃煤锅炉',
-                  '推进工业园区污水集中处理设施建设和稳定运行',
-                  '开展黄河流域入河排污口排查整治',
-                  '实施草原生态保护补助奖励政策，落实禁牧和草畜平衡制度',
-                  '加快推进矿山地质环境恢复治理',
-                  '建立健全生态环境损害赔偿制度',
-                  '完成重点行业挥发性有机物综合治理',
-                  '推进农村生活垃圾收运处置体系建设'])[1 + i %% 8]
+           {TASK_TITLE_SQL}
              || '（' || 'r' || ((i - 1) / %(measures)s) || '）' AS title
     FROM (SELECT i, ((i * 7919) %% 1000)::int AS b, ((i * 104729) %% 997)::int AS r
           FROM generate_series(1::bigint, %(tasks)s) AS i) AS numbers
