@@ -555,6 +555,7 @@ def office_reassigns(
 
 
 @when(quoted('"{department}" 对任务执行 "{action}"'))
+@when(quoted('"{department}" 不写理由对任务执行 "{action}"'))
 def department_acts(
     client: TestClient,
     session: Session,
@@ -577,18 +578,6 @@ def department_acts_with_reason(
     action: str,
 ) -> None:
     _act(client, context, _department_headers(session, auth_headers, department), action, {"reason": reason})
-
-
-@when(quoted('"{department}" 不写理由对任务执行 "{action}"'))
-def department_acts_without_reason(
-    client: TestClient,
-    session: Session,
-    auth_headers: Any,
-    context: dict[str, Any],
-    department: str,
-    action: str,
-) -> None:
-    _act(client, context, _department_headers(session, auth_headers, department), action)
 
 
 @when(quoted('"{department}" 查看该任务'))

@@ -66,8 +66,8 @@ def login(request: Request, session: SessionDep, form: Form) -> Response:
         request.session["lang"] = lang
     flash(
         request,
-        f"欢迎，{user.display_name or user.username}",
-        f"Welcome, {user.display_name or user.username}",
+        f"欢迎，{user.label}",
+        f"Welcome, {user.label}",
     )
     return redirect(target or home_of(user))
 

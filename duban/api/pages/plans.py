@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
 from duban.api.deps import MAX_ID, SessionDep
-from duban.api.pages.web import Form, FormInvalid, OfficeUser, PageRoute, flash, label_of, redirect, render
+from duban.api.pages.web import Form, FormInvalid, OfficeUser, PageRoute, flash, redirect, render
 from duban.api.problems import status_for
 from duban.api.routers.tasks import actor_of
 from duban.core.errors import DubanError
@@ -134,7 +134,7 @@ def edit_one(
                 remark=_remark(form),
             ),
             actor_user_id=user.id,
-            actor_label=label_of(user),
+            actor_label=user.label,
         )
     except DubanError as error:
         return _again(request, session, plan_id, error, form)
@@ -181,7 +181,7 @@ def edit_many(
                 for task_id, version in _selected(form)
             ],
             actor_user_id=user.id,
-            actor_label=label_of(user),
+            actor_label=user.label,
         )
     except DubanError as error:
         return _again(request, session, plan_id, error, form)

@@ -196,11 +196,6 @@ OfficeUser = Annotated[User, Depends(office_user)]
 DepartmentUser = Annotated[User, Depends(department_user)]
 
 
-def label_of(user: User) -> str:
-    """How the audit log names the user."""
-    return user.display_name or user.username
-
-
 class Trail(TypedDict):
     """What the audit log records of a page action besides the actor: the request and the user's label."""
 
@@ -210,7 +205,7 @@ class Trail(TypedDict):
 
 def trail(request: Request, user: User) -> Trail:
     """The audit fields of an action taken from a page (passed on as `**trail(request, user)`)."""
-    return {"request_id": getattr(request.state, "request_id", None), "actor_label": label_of(user)}
+    return {"request_id": getattr(request.state, "request_id", None), "actor_label": user.label}
 
 
 def form_version(form: FormData) -> int | None:

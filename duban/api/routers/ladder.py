@@ -68,7 +68,7 @@ def post_ladder_action(
         reason=body.reason,
         expected_version=parse_if_match(if_match),
         request_id=getattr(request.state, "request_id", None),
-        actor_label=user.display_name or user.username,
+        actor_label=user.label,
         notice_colour=body.colour,
     )
     response.headers["ETag"] = etag(outcome.version)

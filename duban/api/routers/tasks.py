@@ -207,7 +207,7 @@ def post_action(
         expected_version=parse_if_match(if_match),
         request_id=getattr(request.state, "request_id", None),
         new_lead_id=body.new_lead_id,
-        actor_label=user.display_name or user.username,
+        actor_label=user.label,
     )
     result = ActionResult(
         action=action,

@@ -51,6 +51,11 @@ class User(SQLModel, table=True):
     active: bool = Field(default=True)
     created_at: datetime = created_at_field()
 
+    @property
+    def label(self) -> str:
+        """How the audit log, mails and pages name the user."""
+        return self.display_name or self.username
+
 
 class UserPublic(SQLModel):
     """A user as the API shows it (never the hash)."""

@@ -7,7 +7,6 @@ lead's report is a progress report (进展报送), a cooperating unit's is a con
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -24,7 +23,6 @@ from duban.api.problems import PROBLEM_RESPONSES, register_error_status
 from duban.api.routers.records.schemas import (
     DecisionIn,
     DecisionResult,
-    DepartmentStatsView,
     ExtensionIn,
     ExtensionView,
     ReportIn,
@@ -124,7 +122,7 @@ def post_progress(
 ) -> JSONResponse:
     """进展报送 (lead, in progress or returned) or 配合单位报送 (cooperating unit, assigned to returned)."""
     actor = actor_of(user)
-    label = user.display_name or user.username
+    label = user.label
 
     def produce() -> tuple[int, BaseModel, dict[str, str]]:
         relation = kind_of(actor, load_header(session, task_id))
@@ -218,7 +216,7 @@ def post_extension(
             body.requested_deadline,
             body.reason,
             request_id=_request_id(request),
-            actor_label=user.display_name or user.username,
+            actor_label=user.label,
         )
         return 201, _extension_view(extension), {}
 
@@ -279,7 +277,7 @@ def post_decision(
             body.reason,
             body.granted_deadline,
             request_id=_request_id(request),
-            actor_label=user.display_name or user.username,
+            actor_label=user.label,
         )
         task = session.get(Task, extension.task_id)
         assert task is not None
@@ -330,5 +328,5 @@ def get_department_stats(
         start=start,
         end=end,
         today=clock.today(),
-        departments=[DepartmentStatsView.model_validate(dataclasses.asdict(row)) for row in rows],
+        departments=list(rows),
     )

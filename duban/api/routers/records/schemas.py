@@ -10,6 +10,7 @@ from duban.api.deps import MAX_ID
 from duban.tasks.enums import SupervisionLevel
 from duban.workflow.models import ExtensionStatus, ReportKind
 from duban.workflow.records import MAX_ATTACHMENT_BYTES
+from duban.workflow.records.stats import DepartmentStats
 
 SHA256_PATTERN = r"^[0-9a-fA-F]{64}$"
 CONTENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,63}$"
@@ -170,34 +171,10 @@ class DecisionResult(BaseModel):
     version: int
 
 
-class DepartmentStatsView(BaseModel):
-    """One lead department's scoring inputs (definitions in GET /stats/departments)."""
-
-    department_id: int
-    code: str = Field(examples=["sthjt"])
-    name: str = Field(examples=["自治区生态环境厅"])
-    tasks_led: int
-    completed: int
-    completed_on_time: int
-    due: int
-    on_time_rate: float | None = Field(examples=[0.75])
-    overdue_now: int
-    overdue_now_days: int
-    overdue_now_working_days: int
-    late_tasks: int
-    days_late_total: int
-    days_late_avg: float | None
-    working_days_late_total: int
-    returns: int
-    extensions_requested: int
-    extensions_granted: int
-    highest_level: SupervisionLevel
-
-
 class StatsReport(BaseModel):
     """Scoring inputs per lead department for tasks whose original deadline falls in [start, end]."""
 
     start: dt.date | None
     end: dt.date | None
     today: dt.date
-    departments: list[DepartmentStatsView]
+    departments: list[DepartmentStats]

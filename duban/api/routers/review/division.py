@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from duban.api.auth import CurrentUser
 from duban.api.deps import SessionDep
 from duban.api.problems import problem_response
-from duban.api.routers.review.edits import PlanId, label, require_office, responses
+from duban.api.routers.review.edits import PlanId, require_office, responses
 from duban.api.routers.review.schemas import DivisionImportView
 from duban.tasks.division import division_rows, import_division, to_csv, to_xlsx
 
@@ -94,7 +94,7 @@ async def post_division(request: Request, session: SessionDep, user: CurrentUser
     if len(data) > MAX_DIVISION_BYTES:
         return problem_response(413, "文件超过 5 MB 上限 / The file exceeds 5 MB", "document_too_large")
     result = import_division(
-        session, plan_id, data, upload.filename, actor_user_id=user.id, actor_label=label(user)
+        session, plan_id, data, upload.filename, actor_user_id=user.id, actor_label=user.label
     )
     return DivisionImportView(
         plan_id=result.plan_id,

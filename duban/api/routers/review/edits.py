@@ -49,11 +49,6 @@ def require_office(user: User) -> None:
         raise ActionForbidden("只有委员会办公室可以审定分工", "Only the committee office reviews assignments")
 
 
-def label(user: User) -> str:
-    """How the audit log names the user."""
-    return user.display_name or user.username
-
-
 def _detail(session: SessionDep, user: User, task_id: int) -> JSONResponse:
     actor = actor_of(user)
     header = load_header(session, task_id)
@@ -84,7 +79,7 @@ def patch_task(
             remark=body.remark,
         ),
         actor_user_id=user.id,
-        actor_label=label(user),
+        actor_label=user.label,
     )
     return _detail(session, user, task_id)
 
@@ -116,7 +111,7 @@ def post_bulk_edit(
             for item in body.edits
         ],
         actor_user_id=user.id,
-        actor_label=label(user),
+        actor_label=user.label,
     )
     results = [
         EditResult(task_id=o.task_id, version=o.version, event_id=o.event_id, changed=o.changed)
@@ -173,7 +168,7 @@ def post_split(
         session,
         task_id,
         actor_user_id=user.id,
-        actor_label=label(user),
+        actor_label=user.label,
         expected_version=parse_if_match(if_match),
         regions=(body.regions if body else None),
     )
