@@ -17,6 +17,8 @@ os.environ["DUBAN_ENV"] = "test"
 os.environ.pop("DUBAN_DATABASE_URL", None)
 os.environ.pop("DUBAN_BROKER_URL", None)
 os.environ.pop("DUBAN_NOW", None)
+# Each commit's jobs go out as it commits, so a test can assert on them; tests/core/test_jobs.py batches.
+os.environ["DUBAN_JOB_BATCH_SECONDS"] = "0"
 
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402

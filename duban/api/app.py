@@ -45,10 +45,11 @@ def create_app() -> FastAPI:
     )
     install_problem_handlers(app)
     install_database_error_handlers(app)
+    # Routes are matched in order: the tasks router, which departments' systems call most, goes first.
+    app.include_router(tasks.router)
     app.include_router(system.router)
     app.include_router(departments.router)
     app.include_router(plans.router)
-    app.include_router(tasks.router)
     app.include_router(records.router)
     app.include_router(review.router)
     app.include_router(ladder.router)

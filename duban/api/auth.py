@@ -12,6 +12,7 @@ from sqlmodel import Session
 from duban.api.deps import SessionDep
 from duban.api.security import TOKEN_PREFIX, decode_access_token
 from duban.api.users import user_for_api_token
+from duban.core.prepared import Prepared
 from duban.tasks.enums import Role
 from duban.tasks.models import User
 
@@ -25,19 +26,24 @@ _UNAUTHORIZED = HTTPException(
 
 
 _user_t = User.__table__  # type: ignore[attr-defined]
-_USER_BY_ID = sa.select(_user_t).where(_user_t.c.id == sa.bindparam("user_id"))
+_USER_COLUMNS = ("id", "username", "display_name", "role", "department_id", "active")
+# Every request runs this: prepared, and without the columns no request needs (hash, creation time).
+_USER_BY_ID = Prepared(
+    sa.select(*(_user_t.c[name] for name in _USER_COLUMNS)).where(_user_t.c.id == sa.bindparam("user_id"))
+)
 
 
 def user_by_id(session: Session, user_id: int) -> User | None:
-    """The user (detached, read with one prebuilt Core statement: this runs on every request)."""
-    row = session.connection().execute(_USER_BY_ID, {"user_id": user_id}).mappings().first()
-    return User(**row) if row is not None else None
+    """The user, detached, with what requests use of it."""
+    row = _USER_BY_ID.first(session.connection(), {"user_id": user_id})
+    if row is None:
+        return None
+    found = dict(zip(_USER_COLUMNS, row, strict=True))
+    return User(**{**found, "role": Role(found["role"]), "active": bool(found["active"])})
 
 
-def current_user(
-    session: SessionDep, request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> User:
-    """The authenticated user, or 401."""
+def authenticate(session: Session, request: Request, token: str | None) -> User:
+    """The active user a bearer JWT or API token names, or 401."""
     if not token:
         raise _UNAUTHORIZED
     user: User | None
@@ -50,6 +56,14 @@ def current_user(
         raise _UNAUTHORIZED
     request.state.user_id = user.id
     return user
+
+
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def current_user(session: SessionDep, request: Request, token: BearerToken) -> User:
+    """The authenticated user, or 401."""
+    return authenticate(session, request, token)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     office_hours_start: int = Field(default=8, ge=0, le=23)
     office_hours_end: int = Field(default=18, ge=1, le=24)
     sweep_interval_seconds: int = Field(default=300, ge=10)
+    # Event notices are sent to the broker as one job per this many seconds (0: one job per commit).
+    job_batch_seconds: float = Field(default=0.05, ge=0, le=5)
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)

@@ -70,10 +70,10 @@ def deliver_job(*outbox_ids: int) -> dict[str, int]:
 
 
 @celery_app.task(name="duban.notify_task_event", **RETRY)
-def notify_task_event_job(event_id: int) -> int:
-    """The notices a task event calls for."""
+def notify_task_event_job(*event_ids: int) -> int:
+    """The notices task events call for (the API batches the events committed close together)."""
     with session_scope() as session:
-        return notify_task_event(session, event_id)
+        return sum(notify_task_event(session, event_id) for event_id in event_ids)
 
 
 @celery_app.task(name="duban.notify_plan_issued", **RETRY)

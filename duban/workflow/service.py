@@ -1,7 +1,7 @@
 """The one service that applies task actions: role and department checks, the machine, the event.
 
-The hot path is a handful of Core statements (read task and holders, guarded UPDATE on the version,
-INSERT the event) so an action costs about what the bare SQL costs; the request commits.
+The hot path is two prepared statements (read the task with its holders; the guarded UPDATE on the
+version with the event's INSERT), so an action costs about what the bare SQL costs; the request commits.
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from duban.core import clock, jobs
+from duban.core.prepared import Prepared
 from duban.tasks.enums import AssignmentRole, LeadSource, Role, TaskState
 from duban.tasks.errors import NotFoundError
 from duban.tasks.models import Department, Plan, PlanStatus, Task, TaskAssignment, TaskEvent
@@ -72,41 +73,59 @@ class ActionOutcome:
     header: TaskHeader  # the task as the action left it
 
 
-# Built once (bind parameters): an action runs these on every request.
-_HEADER = (
+# Built once and run on the driver's cursor (see duban.core.prepared): every action runs these.
+_HEADER = Prepared(
     sa.select(
-        task_t.c.state, task_t.c.version, task_t.c.deadline, assignment_t.c.department_id, assignment_t.c.role
+        task_t.c.state,
+        task_t.c.version,
+        task_t.c.deadline.is_not(None).label("has_deadline"),
+        assignment_t.c.department_id,
+        assignment_t.c.role,
     )
     .select_from(task_t.outerjoin(assignment_t, assignment_t.c.task_id == task_t.c.id))
     .where(task_t.c.id == sa.bindparam("task_id"))
 )
-_INSERT_EVENT = event_t.insert().returning(event_t.c.id)
+EVENT_COLUMNS = (
+    "task_id",
+    "kind",
+    "actor_user_id",
+    "actor_department_id",
+    "actor_label",
+    "from_state",
+    "to_state",
+    "reason",
+    "data",
+    "request_id",
+    "created_at",
+)
+_RECORD = Prepared(
+    event_t.insert()
+    .values({name: sa.bindparam(name, type_=event_t.c[name].type) for name in EVENT_COLUMNS})
+    .returning(event_t.c.id)
+)
 
 
 def load_header(session: Session, task_id: int) -> TaskHeader:
     """The task's state, version and holders in one statement (404 if it does not exist)."""
-    rows = session.connection().execute(_HEADER, {"task_id": task_id}).all()
+    rows = _HEADER.rows(session.connection(), {"task_id": task_id})
     if not rows:
         raise NotFoundError(f"任务 {task_id} 不存在", f"Task {task_id} does not exist", code="not_found")
-    first = rows[0]
-    leads = frozenset(row.department_id for row in rows if row.role == AssignmentRole.lead)
-    cooperating = frozenset(row.department_id for row in rows if row.role == AssignmentRole.cooperating)
-    return TaskHeader(
-        task_id, TaskState(first.state), first.version, leads, cooperating, first.deadline is not None
-    )
+    state, version, has_deadline = rows[0][:3]
+    leads = frozenset(row[3] for row in rows if row[4] == AssignmentRole.lead.value)
+    cooperating = frozenset(row[3] for row in rows if row[4] == AssignmentRole.cooperating.value)
+    return TaskHeader(task_id, TaskState(state), version, leads, cooperating, bool(has_deadline))
 
 
-@cache
 def _update_for(target: TaskState) -> sa.Update:
-    """The guarded UPDATE that moves a task to `target` (stamping its time column), built once per state."""
+    """The guarded UPDATE that moves a task to `target` (stamping its time column)."""
     values: dict[str, Any] = {
         "state": target.value,
         "version": sa.bindparam("new_version"),
-        "updated_at": sa.bindparam("now"),
+        "updated_at": sa.bindparam("now", type_=task_t.c.updated_at.type),
     }
     stamp = TIMESTAMP_OF.get(target)
     if stamp:
-        values[stamp] = sa.bindparam("now")
+        values[stamp] = sa.bindparam("now", type_=task_t.c.updated_at.type)
     if target is TaskState.assigned:  # issue and reassign freeze the policy in force, in the same statement
         values["policy"] = policy_on_issue(sa.bindparam("policy", type_=task_t.c.policy.type))
     statement: sa.Update = (
@@ -115,6 +134,23 @@ def _update_for(target: TaskState) -> sa.Update:
         .values(**values)
     )
     return statement
+
+
+@cache
+def _write_for(target: TaskState, together: bool) -> tuple[Prepared, ...]:
+    """The move to `target` and its event: one statement where the database takes an UPDATE in a WITH
+    (PostgreSQL; no event when no row moved), else the UPDATE and then the INSERT."""
+    if not together:
+        return (Prepared(_update_for(target)), _RECORD)
+    moved = _update_for(target).returning(task_t.c.id).cte("moved")
+    types = {name: event_t.c[name].type for name in EVENT_COLUMNS}
+    values = [sa.cast(sa.bindparam(name, type_=types[name]), types[name]) for name in EVENT_COLUMNS[1:]]
+    record = (
+        event_t.insert()
+        .from_select(list(EVENT_COLUMNS), sa.select(moved.c.id, *values))
+        .returning(event_t.c.id)
+    )
+    return (Prepared(record),)
 
 
 def stale(current_version: int) -> StaleVersion:
@@ -180,29 +216,27 @@ def apply_action(
         "old_version": header.version,
         "new_version": header.version + 1,
         "now": now,
+        "kind": action,
+        "actor_user_id": actor.user_id,
+        "actor_department_id": actor.department_id,
+        "actor_label": actor_label,
+        "from_state": header.state.value,
+        "to_state": target.value,
+        "reason": reason or "",
+        "data": {"new_lead_id": new_lead_id} if new_lead_id else {},
+        "request_id": request_id,
+        "created_at": now,
     }
     if target is TaskState.assigned:
         params["policy"] = bundled_policy().snapshot()
-    updated = conn.execute(_update_for(target), params)
-    if updated.rowcount != 1:
+    statements = _write_for(target, conn.dialect.name == "postgresql")
+    if len(statements) == 2 and statements[0].rowcount(conn, params) != 1:
         _lost_race(session, task_id, actor, expected_version)
-    event_id = conn.execute(
-        _INSERT_EVENT,
-        {
-            "task_id": task_id,
-            "kind": action,
-            "actor_user_id": actor.user_id,
-            "actor_department_id": actor.department_id,
-            "actor_label": actor_label,
-            "from_state": header.state.value,
-            "to_state": target.value,
-            "reason": reason or "",
-            "data": {"new_lead_id": new_lead_id} if new_lead_id else {},
-            "request_id": request_id,
-            "created_at": now,
-        },
-    ).scalar_one()
-    jobs.enqueue(session, "duban.notify_task_event", event_id)
+    row = statements[-1].first(conn, params)
+    if row is None:
+        _lost_race(session, task_id, actor, expected_version)
+    event_id = int(row[0])
+    jobs.enqueue_batched(session, "duban.notify_task_event", event_id)
     after = (
         load_header(session, task_id)
         if action == "reassign"
@@ -211,7 +245,7 @@ def apply_action(
     return ActionOutcome(task_id, action, header.state, target, header.version + 1, event_id, after)
 
 
-def _lost_race(session: Session, task_id: int, actor: Actor, expected_version: int | None) -> None:
+def _lost_race(session: Session, task_id: int, actor: Actor, expected_version: int | None) -> NoReturn:
     """Another action won between our read and our write: 412 if the client named a version, else 409."""
     current = load_header(session, task_id)
     if expected_version is not None:

@@ -326,5 +326,5 @@ def write_event(
         )
         .scalar_one()
     )
-    jobs.enqueue(session, "duban.notify_task_event", event_id)
+    jobs.enqueue_batched(session, "duban.notify_task_event", event_id)
     return event_id

@@ -187,5 +187,5 @@ def apply_ladder_action(
         )
         .returning(event_t.c.id)
     ).scalar_one()
-    jobs.enqueue(session, "duban.notify_task_event", event_id)
+    jobs.enqueue_batched(session, "duban.notify_task_event", event_id)
     return LadderOutcome(task_id, action, start, step.rung, row.version + 1, event_id, step.colour or colour)
