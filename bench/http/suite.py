@@ -43,12 +43,12 @@ VS_PGBENCH = Goal(">=", 0.15, "≥ 0.15")
 P99 = Goal("<", 150.0, "< 150 ms")
 SETUP_NOTE = """\
 Load: {clients} clients × {tasks} tasks, {warmup:.0f} s warm-up + {seconds:.0f} s measured per run; {workers}
-uvicorn worker processes for each HTTP app (duban's engine pool: 10 kept, up to 30 per process; the bare
+uvicorn worker processes for each HTTP app (duban's engine pool: 40 kept, up to 50 per process; the bare
 app's psycopg pool: 10 to 30 per process); PostgreSQL with its default settings (synchronous_commit on).
 `duban run` itself starts one uvicorn process with the access log on; the benchmark uses the same uvicorn
 with workers = cores and no access log for both apps, so the comparison is like with like. duban runs as
-configured by default apart from the database: its after-commit notification job goes to the embedded
-filesystem broker (DUBAN_BROKER_URL unset) in the run's scratch folder."""
+configured by default apart from the database: its after-commit notification jobs (batched every 50 ms)
+go to the embedded filesystem broker (DUBAN_BROKER_URL unset) in the run's scratch folder."""
 ORDERS = (("pgbench", "bare", "duban"), ("duban", "pgbench", "bare"), ("bare", "duban", "pgbench"))
 
 
@@ -263,8 +263,8 @@ def run_suite(ctx: Context) -> list[Result]:
             ctx.note(refusals)
         ctx.note(
             f"PostgreSQL allows {limit} connections; open when the benchmark began (other databases, other "
-            f"users of the machine): {used}. Each HTTP app may open up to 30 per worker process; a run that "
-            "hits the limit shows refused requests (status 500 or a dropped connection, 599)."
+            f"users of the machine): {used}. duban may open up to 50 per worker process, the bare app 30; a "
+            "run that hits the limit shows refused requests (status 500 or a dropped connection, 599)."
         )
         _statements(ctx, seeded, ctx.scratch)
         ctx.detail(_per_round_table(rounds))

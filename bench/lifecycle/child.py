@@ -206,8 +206,8 @@ def duban_plan(plan_id: int) -> tuple[float, int]:
 
     from duban.core.db import get_engine
     from duban.tasks.enums import Role
+    from duban.workflow.issuing import issue_plan
     from duban.workflow.machines import Actor
-    from duban.workflow.service import issue_plan
 
     engine = get_engine()
     with engine.connect() as conn:

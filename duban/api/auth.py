@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlmodel import Session
+from fastapi.security.utils import get_authorization_scheme_param
 
 from duban.api.deps import SessionDep
 from duban.api.security import TOKEN_PREFIX, decode_access_token
-from duban.api.users import user_for_api_token
-from duban.core.prepared import Prepared
+from duban.api.users import user_by_id, user_for_api_token
+from duban.core.db import Unit
 from duban.tasks.enums import Role
 from duban.tasks.models import User
 
@@ -25,24 +24,7 @@ _UNAUTHORIZED = HTTPException(
 )
 
 
-_user_t = User.__table__  # type: ignore[attr-defined]
-_USER_COLUMNS = ("id", "username", "display_name", "role", "department_id", "active")
-# Every request runs this: prepared, and without the columns no request needs (hash, creation time).
-_USER_BY_ID = Prepared(
-    sa.select(*(_user_t.c[name] for name in _USER_COLUMNS)).where(_user_t.c.id == sa.bindparam("user_id"))
-)
-
-
-def user_by_id(session: Session, user_id: int) -> User | None:
-    """The user, detached, with what requests use of it."""
-    row = _USER_BY_ID.first(session.connection(), {"user_id": user_id})
-    if row is None:
-        return None
-    found = dict(zip(_USER_COLUMNS, row, strict=True))
-    return User(**{**found, "role": Role(found["role"]), "active": bool(found["active"])})
-
-
-def authenticate(session: Session, request: Request, token: str | None) -> User:
+def authenticate(session: Unit, request: Request, token: str | None) -> User:
     """The active user a bearer JWT or API token names, or 401."""
     if not token:
         raise _UNAUTHORIZED
@@ -52,6 +34,11 @@ def authenticate(session: Session, request: Request, token: str | None) -> User:
     else:
         user_id = decode_access_token(token)
         user = user_by_id(session, user_id) if user_id is not None else None
+    return admit(request, user)
+
+
+def admit(request: Request, user: User | None) -> User:
+    """The user, if there is one and it is active; else 401."""
     if user is None or not user.active:
         raise _UNAUTHORIZED
     request.state.user_id = user.id
@@ -59,6 +46,13 @@ def authenticate(session: Session, request: Request, token: str | None) -> User:
 
 
 BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The bearer token of the Authorization header, read as `oauth2_scheme` reads it (for routes that
+    read their headers themselves)."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def current_user(session: SessionDep, request: Request, token: BearerToken) -> User:

@@ -6,13 +6,15 @@ import hashlib
 import json
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
 
+from duban.core.db import Unit
 from duban.tasks.errors import TasksError
 from duban.workflow.models import IdempotencyRecord
 
 PENDING = 0
+IDEMPOTENCY_KEY_MAX = 128  # the column's width
 
 
 class IdempotencyKeyReused(TasksError):
@@ -33,19 +35,30 @@ def request_hash(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def claim(session: Session, user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
+_record_t = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+
+
+def _mine(user_id: int, key: str) -> sa.ColumnElement[bool]:
+    return sa.and_(_record_t.c.user_id == user_id, _record_t.c.key == key[:IDEMPOTENCY_KEY_MAX])
+
+
+def claim(unit: Unit, user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
     """Reserve `key` for this request; returns the stored answer if the same request already ran."""
-    record = IdempotencyRecord(user_id=user_id, key=key[:128], request_hash=fingerprint, status_code=PENDING)
+    conn = unit.connection()
     try:
-        with session.begin_nested():
-            session.add(record)
-            session.flush()
-    except IntegrityError:
-        existing = session.exec(
-            select(IdempotencyRecord).where(
-                IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+        with conn.begin_nested():
+            conn.execute(
+                _record_t.insert().values(
+                    user_id=user_id,
+                    key=key[:IDEMPOTENCY_KEY_MAX],
+                    request_hash=fingerprint,
+                    status_code=PENDING,
+                )
             )
-        ).one()
+    except IntegrityError:
+        existing = IdempotencyRecord(
+            **conn.execute(sa.select(_record_t).where(_mine(user_id, key))).mappings().one()
+        )
         if existing.request_hash != fingerprint:
             raise IdempotencyKeyReused(
                 "此 Idempotency-Key 已用于另一个请求", "This Idempotency-Key was used for a different request"
@@ -60,13 +73,11 @@ def claim(session: Session, user_id: int, key: str, fingerprint: str) -> Idempot
 
 
 def remember(
-    session: Session, user_id: int, key: str, status: int, body: dict[str, Any], headers: dict[str, str]
+    unit: Unit, user_id: int, key: str, status: int, body: dict[str, Any], headers: dict[str, str]
 ) -> None:
     """Store the answer given to the request that claimed `key`."""
-    record = session.exec(
-        select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-    ).one()
-    record.status_code = status
-    record.response_body = body
-    record.response_headers = headers
-    session.add(record)
+    unit.connection().execute(
+        _record_t.update()
+        .where(_mine(user_id, key))
+        .values(status_code=status, response_body=body, response_headers=headers)
+    )

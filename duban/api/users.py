@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from duban.api.security import hash_api_token, hash_password, new_api_token, verify_password
 from duban.core import clock
+from duban.core.db import Unit
+from duban.core.prepared import Prepared
 from duban.tasks.departments import get_department_by_code
 from duban.tasks.enums import Role
 from duban.tasks.errors import TasksError
-from duban.tasks.models import ApiToken, Department, User, UserPublic
+from duban.tasks.models import REQUEST_USER_COLUMNS, ApiToken, Department, User, UserPublic, user_from_row
 
 
 class UserError(TasksError):
@@ -85,18 +89,46 @@ def create_api_token(session: Session, username: str, name: str) -> IssuedToken:
     return IssuedToken(token=secret, record=record)
 
 
-def user_for_api_token(session: Session, token: str) -> User | None:
-    """The active user owning a non-revoked token, else None; records the last use."""
-    record = session.exec(
-        select(ApiToken).where(ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
-    ).first()
-    if record is None:
+_user_t = User.__table__  # type: ignore[attr-defined]
+_token_t = ApiToken.__table__  # type: ignore[attr-defined]
+_user_columns = [_user_t.c[name] for name in REQUEST_USER_COLUMNS]
+# Every request runs one of these (the action path reads the caller with the task: workflow.service).
+_USER_BY_ID = Prepared(sa.select(*_user_columns).where(_user_t.c.id == sa.bindparam("user_id")))
+_USER_BY_TOKEN = Prepared(
+    sa.select(_token_t.c.id, *_user_columns)
+    .join(_user_t, _user_t.c.id == _token_t.c.user_id)
+    .where(_token_t.c.token_hash == sa.bindparam("token_hash"), _token_t.c.revoked_at.is_(None))
+)
+# An OA system sends many requests a minute with one token: its last use is written at most once a minute,
+# so concurrent requests do not queue on the token's row.
+_TOKEN_USED = Prepared(
+    _token_t.update()
+    .where(
+        _token_t.c.id == sa.bindparam("token_id"),
+        sa.or_(_token_t.c.last_used_at.is_(None), _token_t.c.last_used_at < sa.bindparam("stale")),
+    )
+    .values(last_used_at=sa.bindparam("now", type_=_token_t.c.last_used_at.type))
+)
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def user_by_id(unit: Unit, user_id: int) -> User | None:
+    """The user, detached, with what requests use of it (no hash)."""
+    row = _USER_BY_ID.first(unit.connection(), {"user_id": user_id})
+    return user_from_row(row) if row is not None else None
+
+
+def user_for_api_token(unit: Unit, token: str) -> User | None:
+    """The active user owning a non-revoked token, else None; records the last use (to the minute)."""
+    conn = unit.connection()
+    row = _USER_BY_TOKEN.first(conn, {"token_hash": hash_api_token(token)})
+    if row is None:
         return None
-    user = session.get(User, record.user_id)
-    if user is None or not user.active:
+    user = user_from_row(row[1:])
+    if not user.active:
         return None
-    record.last_used_at = clock.now()
-    session.add(record)
+    now = clock.now()
+    _TOKEN_USED.rowcount(conn, {"token_id": row[0], "stale": now - TOKEN_USE_RESOLUTION, "now": now})
     return user
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 from duban.core.config import get_settings
@@ -49,12 +51,33 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    kwargs.setdefault("pool_pre_ping", True)
+    # Instead of a round trip before every checkout (pool_pre_ping), a look at the socket: see below.
+    kwargs.setdefault("pool_recycle", 1800)
     # As many as the threads that run sync endpoints (anyio's default 40), so no connection is opened
     # and closed under load.
     kwargs.setdefault("pool_size", 40)
     kwargs.setdefault("max_overflow", 10)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _discard_hung_up(engine)
+    return engine
+
+
+def _discard_hung_up(engine: Engine) -> None:
+    """At checkout, drop a pooled connection the server has closed (restart, terminated backend, idle
+    timeout) and take a fresh one. An idle PostgreSQL connection receives nothing unless the server is
+    closing it (duban LISTENs to nothing), so a readable socket means a hang-up: a poll of the socket
+    costs microseconds where a ping costs a round trip on every request."""
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.closed or _readable(dbapi_connection.fileno()):
+            raise DisconnectionError("PostgreSQL closed this pooled connection")
+
+
+def _readable(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 @lru_cache
@@ -70,11 +93,28 @@ def dispose_engine() -> None:
     get_engine.cache_clear()
 
 
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run `callback` once the session's transaction has committed (dropped on rollback)."""
-    if not session.in_transaction():
-        session.begin()
-    session.info.setdefault(AFTER_COMMIT_KEY, []).append(callback)
+class ConnectionUnit:
+    """A unit of work on one pooled connection without an ORM session: what the request path's actions
+    run in (a session costs more per request than the action's SQL). Same `connection()` and `info`
+    as a Session, so the services take either; `unit_scope` commits it."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.info: dict[str, Any] = {}
+
+    def connection(self) -> Connection:
+        """The connection, inside the unit's transaction."""
+        return self._connection
+
+
+Unit = Session | ConnectionUnit
+
+
+def after_commit(unit: Unit, callback: Callable[[], None]) -> None:
+    """Run `callback` once the unit's transaction has committed (dropped on rollback)."""
+    if isinstance(unit, Session) and not unit.in_transaction():
+        unit.begin()
+    unit.info.setdefault(AFTER_COMMIT_KEY, []).append(callback)
 
 
 @event.listens_for(Session, "after_commit")
@@ -104,6 +144,25 @@ def new_session() -> Session:
     if _session_factory is not None:
         return _session_factory()
     return Session(get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def unit_scope() -> Iterator[Unit]:
+    """A unit of work for the request path: commits on success, then runs its after-commit work; rolls
+    back on error. A connection unit, or the test's session when tests have set a session factory."""
+    if _session_factory is not None:
+        with session_scope() as session:
+            yield session
+        return
+    unit = ConnectionUnit(get_engine().connect())
+    try:
+        with unit.connection().begin():
+            yield unit
+    finally:
+        callbacks: list[Callable[[], None]] = unit.info.pop(AFTER_COMMIT_KEY, [])
+        unit.connection().close()
+    for callback in callbacks:
+        callback()
 
 
 @contextmanager

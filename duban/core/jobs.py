@@ -9,10 +9,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlmodel import Session
-
 from duban.core.config import get_settings
-from duban.core.db import after_commit
+from duban.core.db import Unit, after_commit
 
 log = logging.getLogger("duban.jobs")
 
@@ -38,7 +36,7 @@ def _send(name: str, args: tuple[Any, ...]) -> None:
         log.exception("could not queue job %s%r", name, args)
 
 
-def enqueue(session: Session, name: str, *args: Any) -> None:
+def enqueue(session: Unit, name: str, *args: Any) -> None:
     """Queue job `name` with `args` once the session commits; nothing is sent on rollback."""
     after_commit(session, lambda: _send(name, args))
 
@@ -84,7 +82,7 @@ _batches = _Batches()
 atexit.register(_batches.flush)
 
 
-def enqueue_batched(session: Session, name: str, *ids: Any) -> None:
+def enqueue_batched(session: Unit, name: str, *ids: Any) -> None:
     """Queue `ids` for job `name` once the session commits; commits close together share one job
     (`name` must take any number of ids). A process killed inside the window loses the message, not
     the work: the dispatcher's catch-up finds events without notices."""

@@ -2,10 +2,11 @@
 
 SQLAlchemy's per-execution work (cache key, parameter processing, result wrapping) costs more than the
 SQL itself for a one-row read or write; the request-path statements (the caller, the task's header, the
-action's write) skip it. Binds still go through their types' processors and driver errors still become
-SQLAlchemy's exceptions (disconnects invalidate the connection), so callers and error handlers see no
-difference, and statement listeners (`before_cursor_execute`) are still called. Results are the driver's raw rows: select only columns whose driver values need no
-conversion (integers, text, enums, booleans).
+action's write) skip it. Binds still go through their types' processors, driver errors still become
+SQLAlchemy's exceptions (disconnects invalidate the connection), and statement listeners
+(`before_cursor_execute`) are still called, so callers and error handlers see no difference. Results
+are the driver's raw rows: select only columns whose driver values need no conversion (integers,
+text, enums, booleans).
 """
 
 from __future__ import annotations

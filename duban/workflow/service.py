@@ -7,18 +7,28 @@ version with the event's INSERT), so an action costs about what the bare SQL cos
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, NoReturn
 
 import sqlalchemy as sa
-from sqlmodel import Session
 
 from duban.core import clock, jobs
+from duban.core.db import Unit
 from duban.core.prepared import Prepared
 from duban.tasks.enums import AssignmentRole, LeadSource, Role, TaskState
 from duban.tasks.errors import NotFoundError
-from duban.tasks.models import Department, Plan, PlanStatus, Task, TaskAssignment, TaskEvent
+from duban.tasks.models import (
+    REQUEST_USER_COLUMNS,
+    Department,
+    Plan,
+    Task,
+    TaskAssignment,
+    TaskEvent,
+    User,
+    user_from_row,
+)
 from duban.workflow.errors import ActionForbidden, TransitionNotAllowed, WorkflowError
 from duban.workflow.machines import Actor, TaskRelation, actor_kind, allowed_actions, check_action
 from duban.workflow.policy import bundled_policy, policy_on_issue
@@ -27,6 +37,7 @@ task_t = Task.__table__  # type: ignore[attr-defined]
 assignment_t = TaskAssignment.__table__  # type: ignore[attr-defined]
 event_t = TaskEvent.__table__  # type: ignore[attr-defined]
 plan_t = Plan.__table__  # type: ignore[attr-defined]
+user_t = User.__table__  # type: ignore[attr-defined]
 
 TIMESTAMP_OF = {
     TaskState.assigned: "issued_at",
@@ -74,16 +85,16 @@ class ActionOutcome:
 
 
 # Built once and run on the driver's cursor (see duban.core.prepared): every action runs these.
+_HEADER_COLUMNS = (
+    task_t.c.state,
+    task_t.c.version,
+    task_t.c.deadline.is_not(None).label("has_deadline"),
+    assignment_t.c.department_id,
+    assignment_t.c.role,
+)
+_TASK_AND_HOLDERS = task_t.outerjoin(assignment_t, assignment_t.c.task_id == task_t.c.id)
 _HEADER = Prepared(
-    sa.select(
-        task_t.c.state,
-        task_t.c.version,
-        task_t.c.deadline.is_not(None).label("has_deadline"),
-        assignment_t.c.department_id,
-        assignment_t.c.role,
-    )
-    .select_from(task_t.outerjoin(assignment_t, assignment_t.c.task_id == task_t.c.id))
-    .where(task_t.c.id == sa.bindparam("task_id"))
+    sa.select(*_HEADER_COLUMNS).select_from(_TASK_AND_HOLDERS).where(task_t.c.id == sa.bindparam("task_id"))
 )
 EVENT_COLUMNS = (
     "task_id",
@@ -105,15 +116,41 @@ _RECORD = Prepared(
 )
 
 
-def load_header(session: Session, task_id: int) -> TaskHeader:
+def load_header(session: Unit, task_id: int) -> TaskHeader:
     """The task's state, version and holders in one statement (404 if it does not exist)."""
     rows = _HEADER.rows(session.connection(), {"task_id": task_id})
     if not rows:
         raise NotFoundError(f"任务 {task_id} 不存在", f"Task {task_id} does not exist", code="not_found")
+    return _header_of(task_id, rows)
+
+
+def _header_of(task_id: int, rows: Sequence[Sequence[Any]]) -> TaskHeader:
     state, version, has_deadline = rows[0][:3]
     leads = frozenset(row[3] for row in rows if row[4] == AssignmentRole.lead.value)
     cooperating = frozenset(row[3] for row in rows if row[4] == AssignmentRole.cooperating.value)
     return TaskHeader(task_id, TaskState(state), version, leads, cooperating, bool(has_deadline))
+
+
+_CALLER_AND_HEADER = Prepared(
+    sa.select(*(user_t.c[name] for name in REQUEST_USER_COLUMNS), *_HEADER_COLUMNS)
+    .select_from(user_t.outerjoin(_TASK_AND_HOLDERS, task_t.c.id == sa.bindparam("task_id")))
+    .where(user_t.c.id == sa.bindparam("user_id"))
+)
+
+
+def load_caller_and_header(
+    session: Unit, user_id: int, task_id: int
+) -> tuple[User | None, TaskHeader | None]:
+    """The caller and the task's header in one round trip, the action path's first read: no user, or
+    no task (then `apply_action` answers 404), is None."""
+    rows = _CALLER_AND_HEADER.rows(session.connection(), {"user_id": user_id, "task_id": task_id})
+    if not rows:
+        return None, None
+    split = len(REQUEST_USER_COLUMNS)
+    user = user_from_row(rows[0][:split])
+    if rows[0][split] is None:  # the task's state: NULL when the outer join found no task
+        return user, None
+    return user, _header_of(task_id, [row[split:] for row in rows])
 
 
 def _update_for(target: TaskState) -> sa.Update:
@@ -189,7 +226,7 @@ def actions_for(actor: Actor, header: TaskHeader) -> list[str]:
 
 
 def apply_action(
-    session: Session,
+    session: Unit,
     task_id: int,
     action: str,
     actor: Actor,
@@ -199,9 +236,11 @@ def apply_action(
     request_id: str | None = None,
     new_lead_id: int | None = None,
     actor_label: str = "",
+    header: TaskHeader | None = None,
 ) -> ActionOutcome:
-    """Apply one action: check, move, write the event; the caller's boundary commits."""
-    header = load_header(session, task_id)
+    """Apply one action: check, move, write the event; the caller's boundary commits. `header`: the
+    task as just read in this unit (else it is read here)."""
+    header = header if header is not None else load_header(session, task_id)
     kind = kind_of(actor, header)
     check_version(header.version, expected_version)
     target = check_action(header.state, action, kind, reason)
@@ -245,7 +284,7 @@ def apply_action(
     return ActionOutcome(task_id, action, header.state, target, header.version + 1, event_id, after)
 
 
-def _lost_race(session: Session, task_id: int, actor: Actor, expected_version: int | None) -> NoReturn:
+def _lost_race(session: Unit, task_id: int, actor: Actor, expected_version: int | None) -> NoReturn:
     """Another action won between our read and our write: 412 if the client named a version, else 409."""
     current = load_header(session, task_id)
     if expected_version is not None:
@@ -272,14 +311,16 @@ def _check_issuable(header: TaskHeader) -> None:
         )
 
 
-def _reassign(session: Session, task_id: int, new_lead_id: int | None) -> None:
-    if new_lead_id is None or session.get(Department, new_lead_id) is None:
+def _reassign(session: Unit, task_id: int, new_lead_id: int | None) -> None:
+    conn = session.connection()
+    department_t = Department.__table__  # type: ignore[attr-defined]
+    exists = sa.select(department_t.c.id).where(department_t.c.id == new_lead_id)
+    if new_lead_id is None or conn.execute(exists).first() is None:
         raise WorkflowError(
             "改派须指定新的牵头单位（new_lead_id）",
             "reassign needs an existing new lead department (new_lead_id)",
             code="new_lead_required",
         )
-    conn = session.connection()
     conn.execute(
         assignment_t.delete().where(
             assignment_t.c.task_id == task_id,
@@ -304,93 +345,3 @@ def _reassign(session: Session, task_id: int, new_lead_id: int | None) -> None:
 def office_actor(user_id: int | None = None) -> Actor:
     """An office actor (for the CLI and jobs acting for the office)."""
     return Actor(role=Role.office, department_id=None, user_id=user_id)
-
-
-def issue_plan(session: Session, plan_id: int, actor: Actor, request_id: str | None = None) -> list[int]:
-    """Issue every draft task of a plan at once (set-based); refused, with the list, while any lacks a lead
-    or a deadline. Returns the issued task ids."""
-    if actor.role not in (Role.office, Role.admin):
-        raise ActionForbidden("只有委员会办公室可以交办", "Only the committee office issues tasks")
-    conn = session.connection()
-    has_lead = (
-        sa.select(assignment_t.c.id)
-        .where(assignment_t.c.task_id == task_t.c.id, assignment_t.c.role == AssignmentRole.lead.value)
-        .exists()
-    )
-    drafts = sa.and_(task_t.c.plan_id == plan_id, task_t.c.state == TaskState.draft.value)
-    incomplete = conn.execute(
-        sa.select(task_t.c.id, task_t.c.title, has_lead.label("has_lead"), task_t.c.deadline)
-        .where(drafts, sa.or_(~has_lead, task_t.c.deadline.is_(None)))
-        .order_by(task_t.c.id)
-    ).all()
-    if incomplete:
-        raise IssueRefused(
-            f"有 {len(incomplete)} 项任务缺少牵头单位或完成时限，不能交办",
-            f"{len(incomplete)} tasks lack a lead or a deadline; nothing was issued",
-            tasks=[
-                {
-                    "id": row.id,
-                    "title": row.title[:80],
-                    "missing": [
-                        name
-                        for name, ok in (("lead", row.has_lead), ("deadline", row.deadline is not None))
-                        if not ok
-                    ],
-                }
-                for row in incomplete
-            ],
-        )
-    now = clock.now()
-    issued = [
-        row.id
-        for row in conn.execute(
-            task_t.update()
-            .where(drafts)
-            .values(
-                state=TaskState.assigned.value,
-                version=task_t.c.version + 1,
-                issued_at=now,
-                updated_at=now,
-                policy=policy_on_issue(sa.literal(bundled_policy().snapshot(), task_t.c.policy.type)),
-            )
-            .returning(task_t.c.id)
-        )
-    ]
-    if issued:
-        conn.execute(
-            event_t.insert().from_select(
-                [
-                    "task_id",
-                    "kind",
-                    "actor_user_id",
-                    "actor_department_id",
-                    "actor_label",
-                    "from_state",
-                    "to_state",
-                    "reason",
-                    "data",
-                    "request_id",
-                    "created_at",
-                ],
-                sa.select(
-                    task_t.c.id,
-                    sa.literal("issue"),
-                    sa.literal(actor.user_id, sa.Integer),
-                    sa.literal(actor.department_id, sa.Integer),
-                    sa.literal("委员会办公室 / office"),
-                    sa.literal(TaskState.draft.value),
-                    sa.literal(TaskState.assigned.value),
-                    sa.literal(""),
-                    sa.literal({"plan_id": plan_id}, TaskEvent.__table__.c.data.type),  # type: ignore[attr-defined]
-                    sa.literal(request_id, sa.String),
-                    sa.literal(now, TaskEvent.__table__.c.created_at.type),  # type: ignore[attr-defined]
-                ).where(
-                    task_t.c.plan_id == plan_id,
-                    task_t.c.state == TaskState.assigned.value,
-                    task_t.c.issued_at == now,
-                ),
-            )
-        )
-        conn.execute(plan_t.update().where(plan_t.c.id == plan_id).values(status=PlanStatus.issued.value))
-        jobs.enqueue(session, "duban.notify_plan_issued", plan_id)
-    return issued

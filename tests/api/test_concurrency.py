@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -38,7 +39,8 @@ def committed_postgres(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
         dispose_engine()
 
 
-def test_fifty_conflicting_actions_one_winner(committed_postgres: str) -> None:
+def _issued_task() -> tuple[int, dict[str, str], int, int]:
+    """A committed, issued task: its id, the lead's and office's tokens, its version and event count."""
     with Session(get_engine()) as session:
         load_departments(session)
         result = import_plan(session, PLAN_TEXT, parse(PLAN_TEXT), None)
@@ -55,7 +57,18 @@ def test_fifty_conflicting_actions_one_winner(committed_postgres: str) -> None:
         events_before = session.exec(
             select(func.count()).select_from(TaskEvent).where(TaskEvent.task_id == task_id)
         ).one()
+    return task_id, tokens, version, events_before
 
+
+def _events_of(task_id: int) -> int:
+    with Session(get_engine()) as session:
+        return session.exec(
+            select(func.count()).select_from(TaskEvent).where(TaskEvent.task_id == task_id)
+        ).one()
+
+
+def test_fifty_conflicting_actions_one_winner(committed_postgres: str) -> None:
+    task_id, tokens, version, events_before = _issued_task()
     app = create_app()
     statuses: list[int] = []
     lock = threading.Lock()
@@ -106,3 +119,46 @@ def test_fifty_conflicting_actions_one_winner(committed_postgres: str) -> None:
             TaskState.assigned,
         )
     print(f"\n50 conflicting actions: {dict(counts)}")
+
+
+def test_twenty_retries_with_one_idempotency_key_act_once(committed_postgres: str) -> None:
+    """An OA system retrying one accept: the committed database sees one event, every answer is the same."""
+    task_id, tokens, version, events_before = _issued_task()
+    app = create_app()
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(20)
+    headers = {
+        "Authorization": f"Bearer {tokens['lead']}",
+        "If-Match": f'"v{version}"',
+        "Idempotency-Key": "oa-accept-0001",
+    }
+
+    def fire() -> None:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            barrier.wait()
+            response = client.post(f"/api/v1/tasks/{task_id}/actions/accept", json={}, headers=headers)
+        with lock:
+            answers.append((response.status_code, response.text))
+
+    threads = [threading.Thread(target=fire) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # A retry that arrives while the first is still running is told so (409) and retries later.
+    assert {status for status, _ in answers} <= {200, 409}, answers
+    # The same answer (PostgreSQL's jsonb keeps the stored one's keys in its own order).
+    assert (
+        len({json.dumps(json.loads(text), sort_keys=True) for status, text in answers if status == 200}) == 1
+    )
+    with TestClient(app) as client:
+        again = client.post(f"/api/v1/tasks/{task_id}/actions/accept", json={}, headers=headers)
+    assert again.status_code == 200
+    assert again.json()["task"] == {
+        "id": task_id,
+        "state": "in_progress",
+        "version": version + 1,
+        "allowed_actions": ["submit"],
+    }
+    assert _events_of(task_id) == events_before + 1

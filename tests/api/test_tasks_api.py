@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import select
 
-from duban.tasks.enums import TaskState
+from duban.api.security import create_access_token
+from duban.api.users import create_api_token, create_user
+from duban.tasks.enums import Role, TaskState
 from duban.tasks.models import Task, TaskEvent
 from tests.fixtures.tasks import COOPERATING, LEAD, OTHER, TaskWorld
 
@@ -230,3 +232,49 @@ def test_events_endpoint_lists_the_audit_log(
         client.get(f"/api/v1/tasks/{task_id}/events", headers=_headers(auth_headers, "other")).status_code
         == 403
     )
+
+
+def test_an_action_admits_only_a_known_active_caller(
+    client: TestClient, world: TaskWorld, auth_headers: Headers
+) -> None:
+    """The action path reads its caller together with the task: the same 401/404/422 as every route."""
+    task_id = world.task_in(TaskState.assigned)
+    url = f"/api/v1/tasks/{task_id}/actions/accept"
+    nobody = {"Authorization": f"Bearer {create_access_token(2**31 - 1)}"}
+    assert client.post(url, headers=nobody).status_code == 401
+    leaving = create_user(world.session, "lead-leaving", Role.department, None, LEAD)
+    world.session.flush()
+    assert leaving.id is not None
+    leaving.active = False
+    world.session.add(leaving)
+    world.session.flush()
+    assert (
+        client.post(url, headers={"Authorization": f"Bearer {create_access_token(leaving.id)}"}).status_code
+        == 401
+    )
+    missing = client.post("/api/v1/tasks/999999/actions/accept", headers=_headers(auth_headers, "lead"))
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    too_long = {**_headers(auth_headers, "lead"), "Idempotency-Key": "k" * 129}
+    assert client.post(url, headers=too_long).status_code == 422
+
+
+def test_an_oa_system_acts_with_its_api_token_and_its_use_is_recorded_once_a_minute(
+    client: TestClient, world: TaskWorld, clock_at: Callable[[str], None]
+) -> None:
+    clock_at("2026-03-02T09:00")
+    create_user(world.session, "oa-lead", Role.department, None, LEAD)
+    issued = create_api_token(world.session, "oa-lead", "OA")
+    headers = {"Authorization": f"Bearer {issued.token}"}
+    task_id = world.task_in(TaskState.assigned)
+    assert client.post(f"/api/v1/tasks/{task_id}/actions/accept", headers=headers).status_code == 200
+    world.session.refresh(issued.record)
+    first_use = issued.record.last_used_at
+    assert first_use is not None
+    clock_at("2026-03-02T09:00:30")
+    assert client.post(f"/api/v1/tasks/{task_id}/actions/submit", headers=headers).status_code == 200
+    world.session.refresh(issued.record)
+    assert issued.record.last_used_at == first_use  # within the minute: no write on the token's row
+    clock_at("2026-03-02T09:02")
+    assert client.get(f"/api/v1/tasks/{task_id}", headers=headers).status_code == 200
+    world.session.refresh(issued.record)
+    assert issued.record.last_used_at is not None and issued.record.last_used_at > first_use

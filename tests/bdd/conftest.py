@@ -580,6 +580,49 @@ def department_acts_with_reason(
     _act(client, context, _department_headers(session, auth_headers, department), action, {"reason": reason})
 
 
+@when(quoted('"{department}" 以幂等键 "{key}" 对任务执行 "{action}" 两次'))
+def department_acts_twice(
+    client: TestClient,
+    session: Session,
+    auth_headers: Any,
+    context: dict[str, Any],
+    department: str,
+    key: str,
+    action: str,
+) -> None:
+    headers = {**_department_headers(session, auth_headers, department), "Idempotency-Key": key}
+    context["responses"] = []
+    for _ in range(2):
+        _act(client, context, headers, action)
+        context["responses"].append(context["response"])
+
+
+@then("两次答复相同")
+def same_answers(context: dict[str, Any]) -> None:
+    first, second = context["responses"]
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    assert first.json() == second.json()
+    assert first.headers["ETag"] == second.headers["ETag"]
+
+
+@then(quoted('答复中的任务状态为 "{label}"，版本与 ETag 和任务当前的版本一致'))
+def answer_matches_task(client: TestClient, auth_headers: Any, context: dict[str, Any], label: str) -> None:
+    from duban.tasks.enums import TaskState
+
+    response = context["response"]
+    assert response.status_code == 200, response.text
+    answered = response.json()["task"]
+    current = _task(client, auth_headers, context)
+    assert TaskState(answered["state"]).label == label
+    assert answered["version"] == current["version"]
+    assert response.headers["ETag"] == f'"v{current["version"]}"'
+
+
+@then(quoted('答复中下一步可执行的操作为 "{actions}"'))
+def answer_allows(context: dict[str, Any], actions: str) -> None:
+    assert context["response"].json()["task"]["allowed_actions"] == [a.strip() for a in actions.split(",")]
+
+
 @when(quoted('"{department}" 查看该任务'))
 def department_views(
     client: TestClient, session: Session, auth_headers: Any, context: dict[str, Any], department: str

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from duban.core import db
 from duban.core.db import after_commit, build_engine, session_scope, set_session_factory
 
 
@@ -40,3 +44,54 @@ def test_session_scope_rolls_back_on_error(engine: Engine) -> None:
     finally:
         set_session_factory(None)
     assert ran == []
+
+
+@pytest.fixture
+def plain_engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The configured engine as production has it: no session factory, a pool of its own."""
+    engine = build_engine(database_url, pool_size=1, max_overflow=0)
+    monkeypatch.setattr(db, "get_engine", lambda: engine)
+    yield engine
+    engine.dispose()
+
+
+def test_unit_scope_commits_then_runs_after_commit_work(plain_engine: Engine) -> None:
+    ran: list[str] = []
+    with db.unit_scope() as unit:
+        assert isinstance(unit, db.ConnectionUnit)
+        unit.connection().execute(text("CREATE TABLE unit_probe (x INTEGER)"))
+        unit.connection().execute(text("INSERT INTO unit_probe VALUES (1)"))
+        after_commit(unit, lambda: ran.append("queued"))
+        assert ran == []
+    assert ran == ["queued"]
+    with plain_engine.begin() as conn:
+        assert conn.execute(text("SELECT count(*) FROM unit_probe")).scalar_one() == 1
+        conn.execute(text("DROP TABLE unit_probe"))
+
+
+def test_unit_scope_rolls_back_and_drops_its_work_on_error(plain_engine: Engine) -> None:
+    ran: list[str] = []
+    with pytest.raises(RuntimeError), db.unit_scope() as unit:
+        unit.connection().execute(text("CREATE TABLE unit_probe (x INTEGER)"))
+        after_commit(unit, lambda: ran.append("queued"))
+        raise RuntimeError("boom")
+    assert ran == []
+    with plain_engine.connect() as conn:
+        assert "unit_probe" not in sa.inspect(conn).get_table_names()
+    # The connection went back to the pool of one: the next unit gets it.
+    with db.unit_scope() as unit:
+        assert unit.connection().execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_connection_the_server_closed_is_replaced_at_checkout(plain_engine: Engine) -> None:
+    if plain_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to hang up")
+    with plain_engine.connect() as conn:
+        first = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with build_engine(plain_engine.url.render_as_string(hide_password=False)).connect() as admin:
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        admin.commit()
+    time.sleep(0.2)  # the server's goodbye reaches the idle pooled socket
+    with db.unit_scope() as unit:  # no error: the dead connection is discarded, a fresh one opened
+        second = unit.connection().execute(text("SELECT pg_backend_pid()")).scalar_one()
+    assert second != first

@@ -19,8 +19,9 @@ from duban.tasks.models import Department, Plan, PlanStatus, Task, TaskAssignmen
 from duban.tasks.parser import parse
 from duban.tasks.plans import import_plan
 from duban.tasks.review import DepartmentIndex, TaskEdit, bulk_edit, edit_task, review_list, split_names
+from duban.workflow.issuing import issue_plan
 from duban.workflow.machines import Actor
-from duban.workflow.service import apply_action, issue_plan
+from duban.workflow.service import apply_action
 
 PLAN = """关于加强生态环境保护的工作方案
 

@@ -10,7 +10,8 @@ from duban.tasks.enums import TaskState
 from duban.tasks.errors import NotFoundError
 from duban.tasks.models import Task, TaskAssignment, TaskEvent
 from duban.workflow.errors import ActionForbidden, TransitionNotAllowed, WorkflowError
-from duban.workflow.service import IssueRefused, StaleVersion, apply_action, issue_plan
+from duban.workflow.issuing import issue_plan
+from duban.workflow.service import IssueRefused, StaleVersion, apply_action
 from tests.fixtures.tasks import TaskWorld
 
 

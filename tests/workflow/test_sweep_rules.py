@@ -15,9 +15,9 @@ from duban.notifications.events import notify_plan_issued, notify_task_event
 from duban.notifications.models import OutboxStatus
 from duban.notifications.outbox import run_sweep
 from duban.tasks.models import Department, Task
+from duban.workflow.issuing import issue_plan
 from duban.workflow.policy import bundled_policy, parse_policy
 from duban.workflow.records import add_contribution, add_progress, decide_extension, request_extension
-from duban.workflow.service import issue_plan
 from tests.notifications.scenario import Scenario, at, deliver_at, open_scenario
 
 D = dt.date

@@ -19,8 +19,8 @@ from duban.core.errors import DubanError
 from duban.tasks.models import Department
 from duban.tasks.plan_views import list_plans, plan_detail
 from duban.tasks.review import TaskEdit, bulk_edit, edit_task, review_list, split_names
+from duban.workflow.issuing import issue_plan
 from duban.workflow.scorecards import plan_progress
-from duban.workflow.service import issue_plan
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

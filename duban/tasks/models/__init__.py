@@ -1,18 +1,21 @@
 """Tables and API shapes of the tasks domain: departments, people, plans, measures, tasks, events."""
 
 from duban.tasks.models.departments import (
+    REQUEST_USER_COLUMNS,
     ApiToken,
     Department,
     DepartmentBase,
     DepartmentPublic,
     User,
     UserPublic,
+    user_from_row,
 )
 from duban.tasks.models.plans import Measure, MeasureKind, Plan, PlanStatus, Target
 from duban.tasks.models.rules import ResponsibilityRuleVersion
 from duban.tasks.models.tasks import Milestone, Task, TaskAssignment, TaskEvent
 
 __all__ = [
+    "REQUEST_USER_COLUMNS",
     "ApiToken",
     "Department",
     "DepartmentBase",
@@ -29,4 +32,5 @@ __all__ = [
     "TaskEvent",
     "User",
     "UserPublic",
+    "user_from_row",
 ]

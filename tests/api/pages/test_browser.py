@@ -29,7 +29,8 @@ from duban.tasks.parser import decode_bytes, parse
 from duban.tasks.plans import import_plan
 from duban.workflow.board import BoardFilter, board_page
 from duban.workflow.calendar import WorkingCalendar
-from duban.workflow.service import issue_plan, office_actor
+from duban.workflow.issuing import issue_plan
+from duban.workflow.service import office_actor
 from duban.workflow.sweep import apply_ladder_action
 from tests.api.pages.helpers import PASSWORD
 from tests.conftest import IN_CI

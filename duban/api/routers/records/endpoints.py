@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from duban.api.auth import CurrentUser
 from duban.api.deps import CursorId, ExtensionId, SessionDep, TaskId
-from duban.api.idempotency import claim, remember, request_hash
+from duban.api.idempotency import IDEMPOTENCY_KEY_MAX, claim, remember, request_hash
 from duban.api.problems import PROBLEM_RESPONSES, register_error_status
 from duban.api.routers.records.schemas import (
     DecisionIn,
@@ -57,7 +57,10 @@ register_error_status(ActionForbidden, 403)
 
 IdempotencyKey = Annotated[
     str | None,
-    Header(max_length=128, description="同一键与同一请求体只记录一次 / same key and body: recorded once"),
+    Header(
+        max_length=IDEMPOTENCY_KEY_MAX,
+        description="同一键与同一请求体只记录一次 / same key and body: recorded once",
+    ),
 ]
 
 

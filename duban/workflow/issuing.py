@@ -1,0 +1,104 @@
+"""交办 of a whole plan at once: every draft task issued in one set-based UPDATE, one event each."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from duban.core import clock, jobs
+from duban.core.db import Unit
+from duban.tasks.enums import AssignmentRole, Role, TaskState
+from duban.tasks.models import PlanStatus, TaskEvent
+from duban.workflow.errors import ActionForbidden
+from duban.workflow.machines import Actor
+from duban.workflow.policy import bundled_policy, policy_on_issue
+from duban.workflow.service import IssueRefused, assignment_t, event_t, plan_t, task_t
+
+
+def issue_plan(session: Unit, plan_id: int, actor: Actor, request_id: str | None = None) -> list[int]:
+    """Issue every draft task of a plan at once (set-based); refused, with the list, while any lacks a lead
+    or a deadline. Returns the issued task ids."""
+    if actor.role not in (Role.office, Role.admin):
+        raise ActionForbidden("只有委员会办公室可以交办", "Only the committee office issues tasks")
+    conn = session.connection()
+    has_lead = (
+        sa.select(assignment_t.c.id)
+        .where(assignment_t.c.task_id == task_t.c.id, assignment_t.c.role == AssignmentRole.lead.value)
+        .exists()
+    )
+    drafts = sa.and_(task_t.c.plan_id == plan_id, task_t.c.state == TaskState.draft.value)
+    incomplete = conn.execute(
+        sa.select(task_t.c.id, task_t.c.title, has_lead.label("has_lead"), task_t.c.deadline)
+        .where(drafts, sa.or_(~has_lead, task_t.c.deadline.is_(None)))
+        .order_by(task_t.c.id)
+    ).all()
+    if incomplete:
+        raise IssueRefused(
+            f"有 {len(incomplete)} 项任务缺少牵头单位或完成时限，不能交办",
+            f"{len(incomplete)} tasks lack a lead or a deadline; nothing was issued",
+            tasks=[
+                {
+                    "id": row.id,
+                    "title": row.title[:80],
+                    "missing": [
+                        name
+                        for name, ok in (("lead", row.has_lead), ("deadline", row.deadline is not None))
+                        if not ok
+                    ],
+                }
+                for row in incomplete
+            ],
+        )
+    now = clock.now()
+    issued = [
+        row.id
+        for row in conn.execute(
+            task_t.update()
+            .where(drafts)
+            .values(
+                state=TaskState.assigned.value,
+                version=task_t.c.version + 1,
+                issued_at=now,
+                updated_at=now,
+                policy=policy_on_issue(sa.literal(bundled_policy().snapshot(), task_t.c.policy.type)),
+            )
+            .returning(task_t.c.id)
+        )
+    ]
+    if issued:
+        conn.execute(
+            event_t.insert().from_select(
+                [
+                    "task_id",
+                    "kind",
+                    "actor_user_id",
+                    "actor_department_id",
+                    "actor_label",
+                    "from_state",
+                    "to_state",
+                    "reason",
+                    "data",
+                    "request_id",
+                    "created_at",
+                ],
+                sa.select(
+                    task_t.c.id,
+                    sa.literal("issue"),
+                    sa.literal(actor.user_id, sa.Integer),
+                    sa.literal(actor.department_id, sa.Integer),
+                    sa.literal("委员会办公室 / office"),
+                    sa.literal(TaskState.draft.value),
+                    sa.literal(TaskState.assigned.value),
+                    sa.literal(""),
+                    sa.literal({"plan_id": plan_id}, TaskEvent.__table__.c.data.type),  # type: ignore[attr-defined]
+                    sa.literal(request_id, sa.String),
+                    sa.literal(now, TaskEvent.__table__.c.created_at.type),  # type: ignore[attr-defined]
+                ).where(
+                    task_t.c.plan_id == plan_id,
+                    task_t.c.state == TaskState.assigned.value,
+                    task_t.c.issued_at == now,
+                ),
+            )
+        )
+        conn.execute(plan_t.update().where(plan_t.c.id == plan_id).values(status=PlanStatus.issued.value))
+        jobs.enqueue(session, "duban.notify_plan_issued", plan_id)
+    return issued
