@@ -11,7 +11,7 @@ from duban.tasks.models import PlanStatus, TaskEvent
 from duban.workflow.errors import ActionForbidden
 from duban.workflow.machines import Actor
 from duban.workflow.policy import bundled_policy, policy_on_issue
-from duban.workflow.service import IssueRefused, assignment_t, event_t, plan_t, task_t
+from duban.workflow.service import EVENT_COLUMNS, IssueRefused, assignment_t, event_t, plan_t, task_t
 
 
 def issue_plan(session: Unit, plan_id: int, actor: Actor, request_id: str | None = None) -> list[int]:
@@ -67,19 +67,7 @@ def issue_plan(session: Unit, plan_id: int, actor: Actor, request_id: str | None
     if issued:
         conn.execute(
             event_t.insert().from_select(
-                [
-                    "task_id",
-                    "kind",
-                    "actor_user_id",
-                    "actor_department_id",
-                    "actor_label",
-                    "from_state",
-                    "to_state",
-                    "reason",
-                    "data",
-                    "request_id",
-                    "created_at",
-                ],
+                list(EVENT_COLUMNS),
                 sa.select(
                     task_t.c.id,
                     sa.literal("issue"),
