@@ -86,6 +86,11 @@ def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
 
 
+def backend_name() -> str:
+    """The configured database's dialect: `postgresql` or `sqlite`."""
+    return str(get_engine().dialect.name)
+
+
 def dispose_engine() -> None:
     """Close the pooled connections and forget the engine (after fork, in tests)."""
     if get_engine.cache_info().currsize:
@@ -147,16 +152,21 @@ def new_session() -> Session:
 
 
 @contextmanager
-def unit_scope() -> Iterator[Unit]:
+def unit_scope(atomic: bool = True) -> Iterator[Unit]:
     """A unit of work for the request path: commits on success, then runs its after-commit work; rolls
-    back on error. A connection unit, or the test's session when tests have set a session factory."""
+    back on error. A connection unit, or the test's session when tests have set a session factory.
+    `atomic=False` is for a unit whose reads need no snapshot and which writes in one statement: each
+    statement commits by itself, which spares the BEGIN and COMMIT round trips."""
     if _session_factory is not None:
         with session_scope() as session:
             yield session
         return
-    unit = ConnectionUnit(get_engine().connect())
+    connection = get_engine().connect()
+    if not atomic:
+        connection.execution_options(isolation_level="AUTOCOMMIT")  # reset when the pool takes it back
+    unit = ConnectionUnit(connection)
     try:
-        with unit.connection().begin():
+        with connection.begin():
             yield unit
     finally:
         callbacks: list[Callable[[], None]] = unit.info.pop(AFTER_COMMIT_KEY, [])

@@ -225,6 +225,13 @@ def actions_for(actor: Actor, header: TaskHeader) -> list[str]:
     return allowed_actions(header.state, kind_of(actor, header))
 
 
+def writes_in_one_statement(action: str, backend: str) -> bool:
+    """Whether `apply_action` writes `action` in one statement, and so needs no transaction around it:
+    on PostgreSQL the move and its event are one `WITH … UPDATE … INSERT`; reassign first rewrites the
+    holders, and SQLite takes the move and the event as two statements."""
+    return backend == "postgresql" and action != "reassign"
+
+
 def apply_action(
     session: Unit,
     task_id: int,
@@ -313,6 +320,8 @@ def _check_issuable(header: TaskHeader) -> None:
 
 def _reassign(session: Unit, task_id: int, new_lead_id: int | None) -> None:
     conn = session.connection()
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        raise RuntimeError("reassign rewrites the holders, then moves the task: it needs a transaction")
     department_t = Department.__table__  # type: ignore[attr-defined]
     exists = sa.select(department_t.c.id).where(department_t.c.id == new_lead_id)
     if new_lead_id is None or conn.execute(exists).first() is None:

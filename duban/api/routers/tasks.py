@@ -23,7 +23,7 @@ from duban.api.idempotency import (
 )
 from duban.api.problems import PROBLEM_RESPONSES, register_error_status, too_long
 from duban.api.security import TOKEN_PREFIX, decode_access_token
-from duban.core.db import Unit, unit_scope
+from duban.core.db import Unit, backend_name, unit_scope
 from duban.tasks.enums import Role, TaskState
 from duban.tasks.models import User
 from duban.tasks.task_views import (
@@ -47,6 +47,7 @@ from duban.workflow.service import (
     ensure_visible,
     load_caller_and_header,
     load_header,
+    writes_in_one_statement,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["tasks"])
@@ -195,7 +196,10 @@ def _act(
     if_match: str | None,
     idempotency_key: str | None,
 ) -> JSONResponse:
-    with unit_scope() as session:
+    # An action that is one statement needs no transaction around it (its reads are checked again by the
+    # guarded UPDATE); an Idempotency-Key's record must commit with the action, so it takes one.
+    atomic = bool(idempotency_key) or not writes_in_one_statement(action, backend_name())
+    with unit_scope(atomic=atomic) as session:
         user, header = _caller_and_header(session, request, token, task_id)
         assert user.id is not None
         if idempotency_key:
