@@ -320,7 +320,7 @@ def _check_issuable(header: TaskHeader) -> None:
 
 def _reassign(session: Unit, task_id: int, new_lead_id: int | None) -> None:
     conn = session.connection()
-    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    if getattr(conn.connection.dbapi_connection, "autocommit", False) is True:
         raise RuntimeError("reassign rewrites the holders, then moves the task: it needs a transaction")
     department_t = Department.__table__  # type: ignore[attr-defined]
     exists = sa.select(department_t.c.id).where(department_t.c.id == new_lead_id)

@@ -20,7 +20,7 @@ from duban.core.config import get_settings
 from duban.core.db import dispose_engine, get_engine
 from duban.tasks.departments import load_departments
 from duban.tasks.enums import Role, TaskState
-from duban.tasks.models import Task, TaskEvent
+from duban.tasks.models import Department, Task, TaskAssignment, TaskEvent
 from duban.tasks.parser import parse
 from duban.tasks.plans import import_plan
 from duban.workflow.machines import Actor
@@ -161,4 +161,26 @@ def test_twenty_retries_with_one_idempotency_key_act_once(committed_postgres: st
         "version": version + 1,
         "allowed_actions": ["submit"],
     }
+    assert _events_of(task_id) == events_before + 1
+
+
+def test_reassign_on_a_committed_database_moves_the_lead_in_one_transaction(committed_postgres: str) -> None:
+    """Reassign rewrites the holders and then moves the task: the path that keeps its transaction."""
+    task_id, tokens, version, events_before = _issued_task()
+    with Session(get_engine()) as session:
+        new_lead = session.exec(select(Department.id).where(Department.code == "slt")).one()
+    with TestClient(create_app()) as client:
+        moved = client.post(
+            f"/api/v1/tasks/{task_id}/actions/reassign",
+            json={"new_lead_id": new_lead},
+            headers={"Authorization": f"Bearer {tokens['office']}", "If-Match": f'"v{version}"'},
+        )
+    assert moved.status_code == 200, moved.text
+    with Session(get_engine()) as session:
+        leads = session.exec(
+            select(TaskAssignment.department_id).where(
+                TaskAssignment.task_id == task_id, TaskAssignment.role == "lead"
+            )
+        ).all()
+    assert leads == [new_lead]
     assert _events_of(task_id) == events_before + 1

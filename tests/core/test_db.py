@@ -95,3 +95,23 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout(plain_engine: En
     with db.unit_scope() as unit:  # no error: the dead connection is discarded, a fresh one opened
         second = unit.connection().execute(text("SELECT pg_backend_pid()")).scalar_one()
     assert second != first
+
+
+def test_a_non_atomic_unit_commits_each_statement_and_leaves_the_pool_as_it_was(plain_engine: Engine) -> None:
+    if plain_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite units are always transactions")
+    with plain_engine.begin() as conn:
+        conn.execute(text("CREATE TABLE unit_probe (x INTEGER)"))
+    try:
+        with pytest.raises(RuntimeError), db.unit_scope(atomic=False) as unit:
+            unit.connection().execute(text("INSERT INTO unit_probe VALUES (1)"))
+            raise RuntimeError("after the statement")
+        # The pool of one hands the same connection back, in transactions again.
+        with pytest.raises(RuntimeError), db.unit_scope() as unit:
+            unit.connection().execute(text("INSERT INTO unit_probe VALUES (2)"))
+            raise RuntimeError("rolled back")
+        with plain_engine.connect() as conn:
+            assert conn.execute(text("SELECT x FROM unit_probe")).scalars().all() == [1]
+    finally:
+        with plain_engine.begin() as conn:
+            conn.execute(text("DROP TABLE unit_probe"))

@@ -195,7 +195,7 @@ def _act(
     body: ActionBody,
     if_match: str | None,
     idempotency_key: str | None,
-) -> JSONResponse:
+) -> Response:
     # An action that is one statement needs no transaction around it (its reads are checked again by the
     # guarded UPDATE); an Idempotency-Key's record must commit with the action, so it takes one.
     atomic = bool(idempotency_key) or not writes_in_one_statement(action, backend_name())
@@ -238,10 +238,10 @@ def _act(
             task=task,
         )
         headers = {"ETag": etag(outcome.version)}
-        payload = result.model_dump(mode="json")
         if idempotency_key:
-            remember(session, user.id, idempotency_key, 200, payload, headers)
-    return JSONResponse(payload, headers=headers)
+            remember(session, user.id, idempotency_key, 200, result.model_dump(mode="json"), headers)
+    # Serialised by pydantic-core straight to JSON: the same bytes as the GET's model, for less.
+    return Response(result.model_dump_json(), media_type="application/json", headers=headers)
 
 
 @router.get("/tasks", response_model=TaskPage, responses={s: PROBLEM_RESPONSES[s] for s in (401, 422)})
