@@ -18,6 +18,8 @@ from bench.pyspy import leaf_tables, library, record_command, stacks
 PHASES: dict[str, str] = {
     "decode_access_token": "auth: JWT decode",
     "authenticate": "auth: user lookup (one prepared SELECT, incl. connection checkout)",
+    "load_caller_and_header": "caller and task: one prepared SELECT",
+    "unit_scope": "unit: checkout, commit, close",
     "load_header": "load_header (task + holders, one prepared statement)",
     "apply_action": "apply_action: checks, UPDATE + INSERT event",
     "BaseModel.model_dump": "response: model_dump to JSON",
