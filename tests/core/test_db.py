@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from duban.core import db
 from duban.core.db import after_commit, build_engine, session_scope, set_session_factory
+from tests.conftest import database_url_for
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path: Path) -> None:
@@ -46,13 +47,24 @@ def test_session_scope_rolls_back_on_error(engine: Engine) -> None:
     assert ran == []
 
 
-@pytest.fixture
-def plain_engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """The configured engine as production has it: no session factory, a pool of its own."""
-    engine = build_engine(database_url, pool_size=1, max_overflow=0)
+def _plain(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    engine = build_engine(url, pool_size=1, max_overflow=0)
     monkeypatch.setattr(db, "get_engine", lambda: engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def plain_engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The configured engine as production has it: no session factory, a pool of one of its own."""
+    yield from _plain(database_url, monkeypatch)
+
+
+@pytest.fixture
+def postgres_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The same on PostgreSQL alone, for what only a server does (hang up, autocommit)."""
+    for url in database_url_for("postgres", tmp_path):
+        yield from _plain(url, monkeypatch)
 
 
 def test_unit_scope_commits_then_runs_after_commit_work(plain_engine: Engine) -> None:
@@ -83,9 +95,8 @@ def test_unit_scope_rolls_back_and_drops_its_work_on_error(plain_engine: Engine)
         assert unit.connection().execute(text("SELECT 1")).scalar_one() == 1
 
 
-def test_a_connection_the_server_closed_is_replaced_at_checkout(plain_engine: Engine) -> None:
-    if plain_engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no server to hang up")
+def test_a_connection_the_server_closed_is_replaced_at_checkout(postgres_engine: Engine) -> None:
+    plain_engine = postgres_engine
     with plain_engine.connect() as conn:
         first = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
     with build_engine(plain_engine.url.render_as_string(hide_password=False)).connect() as admin:
@@ -97,9 +108,10 @@ def test_a_connection_the_server_closed_is_replaced_at_checkout(plain_engine: En
     assert second != first
 
 
-def test_a_non_atomic_unit_commits_each_statement_and_leaves_the_pool_as_it_was(plain_engine: Engine) -> None:
-    if plain_engine.dialect.name != "postgresql":
-        pytest.skip("SQLite units are always transactions")
+def test_a_non_atomic_unit_commits_each_statement_and_leaves_the_pool_as_it_was(
+    postgres_engine: Engine,
+) -> None:
+    plain_engine = postgres_engine
     with plain_engine.begin() as conn:
         conn.execute(text("CREATE TABLE unit_probe (x INTEGER)"))
     try:
