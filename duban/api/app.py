@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from sqlalchemy.orm import configure_mappers
 
 from duban import __doc__ as package_doc
 from duban.api import pages
@@ -27,9 +26,6 @@ duban turns policy documents into accountable tasks. Every error is RFC 9457
 def create_app() -> FastAPI:
     """Build the API and pages app."""
     settings = get_settings()
-    # Every mapper ready before the first request: the request path builds its caller without __init__,
-    # which would otherwise leave a fresh process's first caller half-made.
-    configure_mappers()
     app = FastAPI(
         title="督办 duban",
         version="1.0.0",

@@ -164,7 +164,11 @@ def unit_scope(atomic: bool = True) -> Iterator[Unit]:
     connection = get_engine().connect()
     # Set on the driver, where it costs an attribute (SQLAlchemy's isolation option costs more than a
     # statement), and always unset before the pool takes the connection back.
-    driver = connection.connection.dbapi_connection if not atomic and backend_name() == "postgresql" else None
+    driver = (
+        connection.connection.dbapi_connection
+        if not atomic and connection.dialect.name == "postgresql"
+        else None
+    )
     if driver is not None:
         driver.autocommit = True
     unit = ConnectionUnit(connection)

@@ -6,6 +6,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -66,8 +67,7 @@ class _Batches:
         while True:
             wake.wait()
             wake.clear()
-            # Waiting lets the commits of the next few milliseconds join this message.
-            threading.Event().wait(window)
+            time.sleep(window)  # the commits of the next few milliseconds join this message
             self.flush()
 
     def flush(self) -> None:

@@ -43,14 +43,13 @@ class Prepared:
             compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
             if "POSTCOMPILE" in compiled.string:
                 raise ValueError("prepared statements cannot expand IN lists; use a Core execute")
-            processors = []
+            processors: dict[str, Callable[[Any], Any]] = {}  # a bind used twice is processed once
             for bind, name in compiled.bind_names.items():
                 processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if processor is not None:
-                    processors.append((name, processor))
-            processors = list(dict(processors).items())  # a bind used twice is processed once
+                    processors[name] = processor
             order = tuple(compiled.positiontup) if compiled.positional else None
-            found = _Compiled(compiled.string, order, dict(compiled.params), tuple(processors))
+            found = _Compiled(compiled.string, order, dict(compiled.params), tuple(processors.items()))
             self._by_dialect[dialect.name] = found
         return found
 

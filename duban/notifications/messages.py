@@ -12,8 +12,9 @@ from sqlmodel import Session
 from duban.core import clock
 from duban.core.config import get_settings
 from duban.notifications.models import NotificationOutbox
-from duban.tasks.enums import AssignmentRole, TaskState
+from duban.tasks.enums import TaskState
 from duban.tasks.models import Department, Plan, TaskAssignment
+from duban.tasks.task_views import lead_name
 from duban.workflow.calendar import WorkingCalendar
 from duban.workflow.policy import LADDER_KINDS, bundled_policy, task_t
 from duban.workflow.sweep import period_label
@@ -45,17 +46,6 @@ EVENT_LABELS: Final = {
 CLOSED: Final = (TaskState.completed.value, TaskState.cancelled.value)
 
 
-def _lead_names() -> sa.ScalarSelect[Any]:
-    lead = assignment_t.alias("lead_of")
-    names = department_t.alias("lead_name")
-    return (
-        sa.select(sa.func.min(names.c.name))
-        .join_from(lead, names, names.c.id == lead.c.department_id)
-        .where(lead.c.task_id == task_t.c.id, lead.c.role == AssignmentRole.lead.value)
-        .scalar_subquery()
-    )
-
-
 def item_query() -> sa.Select[Any]:
     """The outbox notice rows with what their message shows (filter it by id or digest)."""
     return sa.select(
@@ -75,7 +65,7 @@ def item_query() -> sa.Select[Any]:
         task_t.c.original_deadline,
         task_t.c.policy,
         plan_t.c.title.label("plan_title"),
-        _lead_names().label("lead_names"),
+        lead_name().label("lead_names"),
     ).select_from(
         outbox_t.join(task_t, task_t.c.id == outbox_t.c.task_id).join(plan_t, plan_t.c.id == task_t.c.plan_id)
     )

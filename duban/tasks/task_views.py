@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -111,6 +112,18 @@ def holds(department_id: int, roles: tuple[AssignmentRole, ...]) -> sa.ColumnEle
             col(TaskAssignment.role).in_([r.value for r in roles]),
         )
         .exists()
+    )
+
+
+def lead_name() -> sa.ScalarSelect[Any]:
+    """SQL for the name of the task's lead department (the first by name if there are several)."""
+    lead = _assignment_t.alias("lead_of")
+    name = _department_t.alias("lead_name")
+    return (
+        sa.select(sa.func.min(name.c.name))
+        .join_from(lead, name, name.c.id == lead.c.department_id)
+        .where(lead.c.task_id == _task_t.c.id, lead.c.role == AssignmentRole.lead.value)
+        .scalar_subquery()
     )
 
 

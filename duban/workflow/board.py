@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from duban.tasks.enums import AssignmentRole, NoticeColour, SupervisionLevel, TaskState
 from duban.tasks.models import Department, Plan, TaskAssignment
-from duban.tasks.task_views import OPEN_STATES
+from duban.tasks.task_views import OPEN_STATES, lead_name
 from duban.workflow.board_rules import (
     BUCKETS,
     OPEN_VALUES,
@@ -154,17 +154,6 @@ def _where(flt: BoardFilter, day: BoardDay, light: ColumnElement[Any]) -> list[C
     return where
 
 
-def _lead_name() -> ColumnElement[Any]:
-    lead = assignment_t.alias("sort_lead")
-    name = department_t.alias("sort_lead_name")
-    return (
-        sa.select(sa.func.min(name.c.name))
-        .join_from(lead, name, name.c.id == lead.c.department_id)
-        .where(lead.c.task_id == task_t.c.id, lead.c.role == AssignmentRole.lead.value)
-        .scalar_subquery()
-    )
-
-
 def _rung_rank() -> ColumnElement[Any]:
     return sa.case(
         *[
@@ -187,7 +176,7 @@ def _order(flt: BoardFilter, light: ColumnElement[Any]) -> list[ColumnElement[An
         "level": [-_rung_rank(), task_t.c.deadline],
         "light": [sa.case({"red": 0, "yellow": 1, "green": 2}, value=light, else_=3), task_t.c.deadline],
         "plan": [task_t.c.plan_id, task_t.c.deadline],
-        "lead": [_lead_name(), task_t.c.deadline],
+        "lead": [lead_name(), task_t.c.deadline],
         "title": [task_t.c.title],
     }
     chosen = keys.get(flt.sort, keys["overdue"])

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from openpyxl.styles import Alignment, Font
 from sqlmodel import Session
 
 from duban.core import clock
+from duban.core.sheets import as_text, csv_bytes
 from duban.workflow.board import BoardFilter, BoardRow, board_stream
 from duban.workflow.calendar import WorkingCalendar
 
@@ -100,8 +100,7 @@ def ledger_rows(session: Session, flt: BoardFilter, calendar: WorkingCalendar) -
 
 def _cell(sheet: object, value: object, *, bold: bool = False, date: bool = False) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=value)
-    if cell.data_type == "f":  # text from a report or a title is never a formula
-        cell.data_type = "s"
+    as_text(cell)  # text from a report or a title is never a formula
     cell.alignment = Alignment(wrap_text=True, vertical="top")
     if bold:
         cell.font = Font(bold=True)
@@ -131,20 +130,14 @@ def to_xlsx(rows: Iterator[LedgerRow], title: str) -> bytes:
 
 def to_csv(rows: Iterator[LedgerRow]) -> bytes:
     """The 台账 as UTF-8 CSV with a byte-order mark (so spreadsheet programs read the Chinese)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    for row in rows:
-        cells = row.cells()
-        cells[4] = row.deadline.isoformat() if row.deadline else ""
-        cells[8] = "" if row.working_days_overdue is None else row.working_days_overdue
-        writer.writerow(_no_formula(cells))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(HEADERS, (_csv_cells(row) for row in rows))
 
 
-def _no_formula(cells: list[object]) -> list[object]:
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is quoted with an apostrophe."""
-    return [f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in cells]
+def _csv_cells(row: LedgerRow) -> list[object]:
+    cells = row.cells()
+    cells[4] = row.deadline.isoformat() if row.deadline else ""
+    cells[8] = "" if row.working_days_overdue is None else row.working_days_overdue
+    return cells
 
 
 def ledger_title(today: dt.date, scope: str = "") -> str:

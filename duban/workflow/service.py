@@ -229,7 +229,12 @@ def writes_in_one_statement(action: str, backend: str) -> bool:
     """Whether `apply_action` writes `action` in one statement, and so needs no transaction around it:
     on PostgreSQL the move and its event are one `WITH … UPDATE … INSERT`; reassign first rewrites the
     holders, and SQLite takes the move and the event as two statements."""
-    return backend == "postgresql" and action != "reassign"
+    return _move_with_event(backend) and action != "reassign"
+
+
+def _move_with_event(backend: str) -> bool:
+    """Whether the database takes the move and its event as one statement (an UPDATE inside a WITH)."""
+    return backend == "postgresql"
 
 
 def apply_action(
@@ -275,7 +280,7 @@ def apply_action(
     }
     if target is TaskState.assigned:
         params["policy"] = bundled_policy().snapshot()
-    statements = _write_for(target, conn.dialect.name == "postgresql")
+    statements = _write_for(target, _move_with_event(conn.dialect.name))
     if len(statements) == 2 and statements[0].rowcount(conn, params) != 1:
         _lost_race(session, task_id, actor, expected_version)
     row = statements[-1].first(conn, params)

@@ -64,19 +64,3 @@ def test_duban_run_logs_json_and_stops_worker_and_beat_on_sigterm(tmp_path: Path
     access = [r for r in records if r.get("logger") == "duban.access" and r.get("request_id") == "op-1"]
     assert access and access[0]["status"] == 200 and access[0]["route"] == "/healthz"
     assert any(r.get("logger") == "duban.beat" for r in records)  # beat's lines are JSON as well
-
-
-def test_a_fresh_server_process_can_take_an_action_first() -> None:
-    """The first request a new process serves may be an action, whose caller is built without __init__."""
-    code = (
-        "from duban.api.app import create_app\n"
-        "from duban.tasks.models import user_from_row\n"
-        "create_app()\n"
-        "caller = user_from_row((1, 'lead', '生态环境厅', 'department', 2, True))\n"
-        "print(caller.active, caller.label)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["True", "生态环境厅"]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlmodel import Session, col, select
 
+from duban.core.sheets import as_text, csv_bytes
 from duban.tasks.enums import AssignmentRole
 from duban.tasks.errors import NotFoundError
 from duban.tasks.models import Plan, Task
@@ -112,6 +112,7 @@ def to_xlsx(plan: Plan, rows: list[DivisionRow]) -> bytes:
     sheet.title = SHEET_TITLE
     sheet.append([f"{plan.title}重点任务分工方案"])
     sheet["A1"].font = Font(bold=True, size=14)
+    as_text(sheet["A1"])
     sheet.append(list(HEADERS))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
@@ -122,6 +123,7 @@ def to_xlsx(plan: Plan, rows: list[DivisionRow]) -> bytes:
     for line in sheet.iter_rows(min_row=3):
         for cell in line:
             cell.alignment = wrap
+            as_text(cell)  # a measure's text is never a formula
         line[4].number_format = "yyyy-mm-dd"
     for index, header in enumerate(HEADERS):
         letter = chr(ord("A") + index)
@@ -137,11 +139,10 @@ def to_xlsx(plan: Plan, rows: list[DivisionRow]) -> bytes:
 
 def to_csv(rows: list[DivisionRow]) -> bytes:
     """The 分工方案 as UTF-8 CSV with a byte-order mark (so spreadsheet programs read the Chinese)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    for row in rows:
-        cells = _cells(row)
-        cells[4] = row.deadline.isoformat() if row.deadline else ""
-        writer.writerow(cells)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(HEADERS, (_csv_cells(row) for row in rows))
+
+
+def _csv_cells(row: DivisionRow) -> list[object]:
+    cells = _cells(row)
+    cells[4] = row.deadline.isoformat() if row.deadline else ""
+    return cells
