@@ -8,7 +8,9 @@ from typing import Literal
 
 Frequency = Literal["weekly", "monthly", "quarterly", "half_yearly", "yearly"]
 TimeKind = Literal["deadline", "from", "relative"]
-ResponsibilitySource = Literal["explicit", "body"]
+ResponsibilitySource = Literal["explicit", "convention", "body"]
+UnitRole = Literal["lead", "cooperating", "guidance", "implementer"]
+UnitSource = Literal["written", "convention"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,23 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitMention:
+    """A unit the document names for a measure, verbatim, with its role and where it stands.
+
+    `start`/`end` are offsets in the measure's text (heading and body joined, `ParsedMeasure.text`);
+    None for a unit that a document-wide rule gives ("以下均需试点城市政府落实，不再列出"), whose
+    `source` is then "convention". `wording` is the label or role word as written (牵头单位, 负责, 指导 …).
+    """
+
+    name: str
+    role: UnitRole
+    source: UnitSource
+    start: int | None
+    end: int | None
+    wording: str
+
+
+@dataclass(frozen=True, slots=True)
 class DocRules:
     """Document-level conventions that change how a measure's annotation is read."""
 
@@ -83,6 +102,7 @@ class Responsibility:
     source: ResponsibilitySource | None
     evidence: tuple[str, ...]
     generic: tuple[str, ...]
+    units: tuple[UnitMention, ...] = ()
 
 
 NO_RULES = DocRules(first_listed_is_lead=False, standing_units=(), standing_text=None)

@@ -1,0 +1,1 @@
+"""Parser evaluation: real documents with hand-written truth, scored the way a new user would meet them."""

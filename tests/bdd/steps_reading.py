@@ -1,0 +1,3 @@
+"""Step definitions for the reading features (imported by tests/bdd/conftest.py)."""
+
+from __future__ import annotations
