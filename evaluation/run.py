@@ -42,7 +42,7 @@ def parse_document(path: Path) -> tuple[dict[str, Any] | None, str, str | None]:
         plan = parse(text)
     except ParseError as error:
         return None, "", f"{error.code}: {error.message_en}"
-    return apply_rules_to_json(to_json_dict(plan), default_registry(), bundled_rules()), text, None
+    return apply_rules_to_json(to_json_dict(plan), default_registry(), bundled_rules(), text), text, None
 
 
 def score_all(selected: list[TruthDocument]) -> list[DocumentScore]:

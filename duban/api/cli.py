@@ -132,21 +132,22 @@ def plans_parse(
     """Parse documents without a database and print what the parser read (one JSON object per document)."""
     import json
 
-    from duban.tasks.parser import ParseError, parse_bytes, to_json_dict
+    from duban.tasks.parser import ParseError, decode_bytes, parse, to_json_dict
     from duban.tasks.registry import default_registry
     from duban.tasks.rules import apply_rules_to_json, bundled_rules
 
     failed = False
     for file in files:
         try:
-            parsed = parse_bytes(file.read_bytes(), file.name)
+            text = decode_bytes(file.read_bytes(), file.name)
+            parsed = parse(text)
         except ParseError as error:
             where = f" (第 {error.line} 行 / line {error.line})" if error.line else ""
             err_console.print(f"[red]{file}{where}[/red]: {error.message_zh} / {error.message_en}")
             failed = True
             continue
         if output_format == "json":
-            document = apply_rules_to_json(to_json_dict(parsed), default_registry(), bundled_rules())
+            document = apply_rules_to_json(to_json_dict(parsed), default_registry(), bundled_rules(), text)
             typer.echo(json.dumps(document, ensure_ascii=False))
             continue
         typer.echo(f"{parsed.title or file.name}（{parsed.script}）：{len(parsed.measures)} 条措施")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from duban.tasks.chinese import detect_script, to_simplified
 from duban.tasks.parser.decode import decode_bytes
@@ -20,8 +21,11 @@ from duban.tasks.parser.paragraphs import (
     strip_inline_source,
 )
 from duban.tasks.parser.regions import extract_regions
-from duban.tasks.parser.responsibility import detect_doc_rules, extract_responsibility
+from duban.tasks.parser.facts import NO_RULES
+from duban.tasks.parser.responsibility import doc_rule_updates, extract_responsibility
+from duban.tasks.parser.sections import MeasureDraft
 from duban.tasks.parser.sections import Finaliser, trim_closing
+from duban.tasks.parser.segments import split_segments
 from duban.tasks.parser.targets import extract_targets
 from duban.tasks.parser.timex import extract_times
 from duban.tasks.registry import Registry, default_registry
@@ -79,6 +83,40 @@ def _script(text: str) -> str:
     return detect_script(text[:20_000] + text[middle - 10_000 : middle + 10_000] + text[-20_000:])
 
 
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """A measure draft, or one annotated segment of it."""
+
+    path: tuple[str, ...]
+    title: str
+    body: str
+    line_start: int
+    line_end: int
+    heading: str
+
+
+def _pieces(draft: MeasureDraft) -> list[_Piece]:
+    """The draft itself, or its annotated segments (several annotations in one item are several tasks)."""
+    segments = split_segments(draft.body)
+    if segments is None:
+        return [_Piece(draft.path, draft.title, draft.body, draft.line_start, draft.line_end, "")]
+    pieces = []
+    for index, segment in enumerate(segments, 1):
+        first = draft.line_start + draft.body.count("\n", 0, segment.offset) + (1 if draft.title else 0)
+        last = first + segment.body.count("\n")
+        pieces.append(
+            _Piece(
+                (*draft.path, f"#{index}"),
+                segment.title,
+                segment.body,
+                min(first, draft.line_end),
+                min(last, draft.line_end),
+                draft.title,
+            )
+        )
+    return pieces
+
+
 def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
     """Read a policy document; raises ParseError (only) when the text is empty or not text at all."""
     lines = split_lines(text, to_simplified)
@@ -110,26 +148,29 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
     horizon = find_horizon(title.text, title_key, [to_simplified(part.text) for part in goals])
 
     registry = registry or default_registry()
-    rules = detect_doc_rules(text)
+    rules = doc_rule_updates(preamble_text, NO_RULES)
     measures = []
     for draft in drafts:
-        measure_text = join_title_body(draft.title, draft.body)
-        responsibility = extract_responsibility(measure_text, rules, registry)
-        if draft.context and not (responsibility.lead or responsibility.cooperating):
-            responsibility = extract_responsibility(draft.context, rules, registry)
-        measures.append(
-            ParsedMeasure(
-                path=draft.path,
-                kind=draft.kind,
-                title=draft.title,
-                body=draft.body,
-                line_start=draft.line_start,
-                line_end=draft.line_end,
-                time=extract_times(measure_text, issue_date),
-                responsibility=responsibility,
-                regions=tuple(extract_regions(measure_text, registry)),
+        for piece in _pieces(draft):
+            measure_text = join_title_body(piece.title, piece.body)
+            responsibility = extract_responsibility(measure_text, rules)
+            if draft.context and not responsibility.units:
+                responsibility = extract_responsibility(draft.context, rules)
+            rules = doc_rule_updates(measure_text, rules)
+            measures.append(
+                ParsedMeasure(
+                    path=piece.path,
+                    kind=draft.kind,
+                    title=piece.title,
+                    body=piece.body,
+                    line_start=piece.line_start,
+                    line_end=piece.line_end,
+                    time=extract_times(measure_text, issue_date),
+                    responsibility=responsibility,
+                    regions=tuple(extract_regions(measure_text, registry)),
+                    heading=piece.heading,
+                )
             )
-        )
     default_year = horizon.year if horizon else None
     targets = tuple(
         SourcedTarget(target, part.path)

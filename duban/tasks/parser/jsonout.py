@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from duban.tasks.parser.facts import UnitMention
 from duban.tasks.parser.model import ParsedMeasure, ParsedPlan, SourcedTarget
+
+
+def _unit(unit: UnitMention) -> dict[str, Any]:
+    return {
+        "name": unit.name,
+        "role": unit.role,
+        "source": unit.source,
+        "span": [unit.start, unit.end] if unit.start is not None and unit.end is not None else None,
+        "wording": unit.wording,
+        "resolved": None,
+    }
+
+
+_LEAD_SOURCE = {"explicit": "explicit", "body": "explicit", "convention": "convention"}
 
 
 def _measure(measure: ParsedMeasure) -> dict[str, Any]:
@@ -25,7 +40,8 @@ def _measure(measure: ParsedMeasure) -> dict[str, Any]:
         "lead": list(who.lead),
         "cooperating": list(who.cooperating),
         "guidance": list(who.guidance),
-        "lead_source": who.source,
+        "lead_source": _LEAD_SOURCE.get(who.source) if who.source and who.lead else None,
+        "units": [_unit(unit) for unit in who.units],
         "regions": list(measure.regions),
         # extra keys (DESIGN allows additions, not renames)
         "kind": measure.kind.value,
@@ -33,6 +49,7 @@ def _measure(measure: ParsedMeasure) -> dict[str, Any]:
         "line_end": measure.line_end,
         "years": list(time.years),
         "from_years": list(time.from_years),
+        "heading": measure.heading or None,
     }
 
 

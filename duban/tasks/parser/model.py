@@ -88,6 +88,7 @@ class ParsedMeasure:
     time: TimeInfo
     responsibility: Responsibility
     regions: tuple[str, ...]
+    heading: str = ""  # the numbered item's heading when the measure is one annotated segment of it
 
     @property
     def text(self) -> str:

@@ -1,334 +1,374 @@
-"""Responsibilities a measure states itself: annotations, labels, document rules and acting phrases.
+"""Who a measure's own words make responsible: the responsibility grammar of Chinese government documents.
 
-Explicit forms (source "explicit"): "（X牵头，Y、Z配合）", "（A、B牵头负责）", "（A、B、C负责）" (first listed
-is the lead only under a document rule such as "列第一位者为牵头单位"; otherwise all are leads),
-"（各有关部门按职责分工负责）", "牵头单位：X；配合单位：Y" and "责任单位：…" labels, "X指导" (guidance).
-Body forms (source "body"), read only when there is no annotation: a named body acting as a clause's subject
-("自治区生态环境厅要牵头推进…", "由自治区发展改革委会同…", "自治区党委和政府…负总体责任"). Bodies that
-only receive reports (向X报告), issued a cited policy, sit inside 《…》 or are generic classes (各盟市,
-有关部门) are not made responsible; generic acting units are listed under `generic`.
-Names are the registry's official names when matched, else as written; coordinated ellipsis is expanded
-("自治区党委、政府" → 自治区党委, 自治区人民政府).
+Read, in this order of trust:
+- annotations, bracketed or standing as a sentence of their own: labels (`牵头单位：X；配合单位：Y`,
+  `责任单位：…`, `支撑单位：`, `实施部门：` …) and role words after a list (`X牵头，Y、Z配合`, `X、Y负责`,
+  `X牵头负责，Y组织落实`, `X指导`, `X参与`, `A（牵头）、B`);
+- `由X牵头` in the running text, which picks the lead out of a `责任单位` list or stands alone.
+Document-wide rules hold from where they are written until the document ends: the first-listed rule
+(`排在第一位的部门为牵头部门，下同`, `列第一位者为牵头单位`) and a standing implementer
+(`以下均需试点城市政府落实，不再列出`). Units are kept verbatim; resolving them to departments is not done here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from duban.tasks.parser.bodies import Mention, NameReader
-from duban.tasks.parser.facts import DocRules, Responsibility, ResponsibilitySource
+from duban.tasks.parser.facts import (
+    DocRules,
+    Responsibility,
+    ResponsibilitySource,
+    UnitMention,
+    UnitRole,
+)
 from duban.tasks.parser.textview import book_title_spans, bracket_spans, in_spans, search_view, split_top
-from duban.tasks.registry import Registry
+from duban.tasks.parser.units import NameSpan, read_names
 
-_FIRST_IS_LEAD_RE = re.compile(
-    r"(?:列|排|位|居)?(?:在|于)?(?:第一位|首位|第一个|最前)[^。；;，,\n]{0,8}?(?:为|是|系)(?:牵头|主办|主责)"
+FIRST_IS_LEAD_RE = re.compile(
+    r"(?:列|排|位|居)?(?:在|于)?(?:第一位|首位|第一个|最前|前面)[^。；;，,\n（）()]{0,8}?(?:为|是|系)"
+    r"(?:牵头|主办|主责)(?:单位|部门)?"
 )
-_STANDING_RE = re.compile(r"不再(?:一一|逐一|单独|重复)?列出|不再列举|均为责任单位")
-_SENTENCE_ENDS = "。；;\n"
+_STANDING_RE = re.compile(
+    r"(?:以下|下列|以下各项|下述)(?:任务|工作|措施|各项)?(?:均|都|皆)?(?:需|须|需要|由|应由|要由)?"
+    r"(?P<names>[^，,。；;（）()]{2,30}?)(?:负责)?(?:落实|实施|承担)[，,]?\s*(?:不再|不)(?:一一|逐一|单独|重复)?列(?:出|明|举)"
+)
+_SAME_BELOW_RE = re.compile(r"^(?:下同|以下同|后同|以下各项同)$")
 _LABEL_RE = re.compile(
-    r"(?P<label>牵头单位|牵头部门|责任单位|责任部门|主责单位|主办单位|配合单位|配合部门|协办单位|参与单位|参加单位"
-    r"|指导单位|完成时限|时限要求|完成时间|时间要求)[ \t\u3000]*[:：]"
+    r"(?P<label>牵头责任单位|牵头考核单位|牵头单位|牵头部门|牵头处室|主责单位|主责部门|主办单位|主办部门"
+    r"|责任单位|责任部门|负责单位|负责部门|实施单位|实施部门|承办单位|落实单位|责任主体"
+    r"|配合单位|配合部门|配合处室|协办单位|协办部门|参与单位|参与部门|参加单位|支撑单位|协助单位|协同单位|协作单位"
+    r"|指导单位|指导部门|督导单位"
+    r"|完成时限|时限要求|完成时间|时间要求|时间节点|完成期限)[ \t\u3000]*[:：]"
 )
-_LABEL_ROLES = {
-    "牵头单位": "lead",
-    "牵头部门": "lead",
-    "主责单位": "lead",
-    "主办单位": "lead",
-    "责任单位": "listed",
-    "责任部门": "listed",
-    "配合单位": "coop",
-    "配合部门": "coop",
-    "协办单位": "coop",
-    "参与单位": "coop",
-    "参加单位": "coop",
-    "指导单位": "guide",
+_LABEL_ROLES: dict[str, str] = {
+    **dict.fromkeys(
+        ("牵头责任单位", "牵头考核单位", "牵头单位", "牵头部门", "牵头处室", "主责单位", "主责部门", "主办单位"),
+        "lead",
+    ),
+    "主办部门": "lead",
+    **dict.fromkeys(
+        ("责任单位", "责任部门", "负责单位", "负责部门", "实施单位", "实施部门", "承办单位", "落实单位", "责任主体"),
+        "responsible",
+    ),
+    **dict.fromkeys(
+        ("配合单位", "配合部门", "配合处室", "协办单位", "协办部门", "参与单位", "参与部门", "参加单位"),
+        "coop",
+    ),
+    **dict.fromkeys(("支撑单位", "协助单位", "协同单位", "协作单位"), "coop"),
+    **dict.fromkeys(("指导单位", "指导部门", "督导单位"), "guide"),
 }
-_ROLE_SUFFIX_RE = re.compile(
-    r"^(?P<names>.+?)(?:共同|分别)?(?P<role>牵头负责|牵头|按职责分工负责|按职责负责|分工负责|负责落实|负责|落实"
-    r"|配合|参与|协助|协同|指导)$"
+_ROLE_WORD_RE = re.compile(
+    r"(?:共同|分别|按职责分工|按照职责分工|按职责|按照职责|依职责|各自|具体)?"
+    r"(?P<core>牵头负责落实|牵头负责|牵头抓总|牵头落实|牵头|负责落实|负责实施|负责|组织落实|具体落实|抓好落实|落实"
+    r"|组织配合|配合落实|配合|参与|协助|协同|协办|支持|督促指导|指导|督导)(?:工作|实施)?$"
 )
-_ROLE_WORDS = {
+_ROLE_OF_CORE = {
+    "牵头负责落实": "lead",
     "牵头负责": "lead",
+    "牵头抓总": "lead",
+    "牵头落实": "lead",
     "牵头": "lead",
-    "按职责分工负责": "listed_all",
-    "按职责负责": "listed_all",
-    "分工负责": "listed_all",
-    "负责落实": "listed",
-    "负责": "listed",
-    "落实": "coop",
-    "配合": "coop",
-    "参与": "coop",
-    "协助": "coop",
-    "协同": "coop",
+    "负责落实": "responsible",
+    "负责实施": "responsible",
+    "负责": "responsible",
+    "组织落实": "carry",
+    "具体落实": "carry",
+    "抓好落实": "carry",
+    "落实": "carry",
+    "督促指导": "guide",
     "指导": "guide",
+    "督导": "guide",
 }
+_TIME_PIECE_RE = re.compile(r"\d{1,4}[ \t\u3000]*[年月日]|[年月]底|底前|年内|长期|持续|季度|上半年|下半年|立即|即时")
+_BY_RE = re.compile(r"由(?P<names>[^，,。；;由（）()]{2,80}?)(?P<word>牵头负责|牵头|负责|会同)")
+_SENTENCE_SEPARATORS = "。；;\n"
+_ATTRIBUTIVE_RE = re.compile(r"[^，,。；;\n]{0,30}?的")
 
 
-@dataclass(slots=True)
-class _Roles:
-    lead: list[str]
-    coop: list[str]
-    guide: list[str]
-    generic: list[str]
-    evidence: list[str]
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """Names that share one role word or label inside an annotation."""
 
-    def add(self, role: str, mention: Mention) -> None:
-        target = {"lead": self.lead, "coop": self.coop, "guide": self.guide}[role]
-        if mention.name not in target:
-            target.append(mention.name)
-        if mention.generic and mention.name not in self.generic:
-            self.generic.append(mention.name)
-
-    def result(self, source: ResponsibilitySource | None, rules: DocRules) -> Responsibility:
-        coop = [n for n in self.coop if n not in self.lead]
-        for unit in rules.standing_units:
-            if unit not in self.lead and unit not in coop:
-                coop.append(unit)
-        evidence = list(self.evidence)
-        if rules.standing_units and rules.standing_text:
-            evidence.append(rules.standing_text)
-        return Responsibility(
-            lead=tuple(self.lead),
-            cooperating=tuple(coop),
-            guidance=tuple(n for n in self.guide if n not in self.lead),
-            source=source,
-            evidence=tuple(evidence),
-            generic=tuple(self.generic),
-        )
+    role: str
+    wording: str
+    names: tuple[NameSpan, ...]
 
 
-def detect_doc_rules(text: str) -> DocRules:
-    """Document conventions: "列第一位者为牵头单位" and standing units ("以下均需各盟市落实，不再列出")."""
-    view = search_view(text)
-    first = _FIRST_IS_LEAD_RE.search(view) is not None
-    standing = _STANDING_RE.search(view)
-    if standing is None:
-        return DocRules(first_listed_is_lead=first, standing_units=(), standing_text=None)
-    start = max(view.rfind(ch, 0, standing.start()) for ch in _SENTENCE_ENDS) + 1
-    ends = [pos for pos in (view.find(ch, standing.end()) for ch in _SENTENCE_ENDS) if pos != -1]
-    end = min(ends, default=len(view))
-    while start < end and view[start] in " \t\u3000，,":
-        start += 1
-    sentence = text[start:end]
-    units = NameReader(None).standing_units(search_view(sentence), sentence)
-    if not units:  # "…的项目不再列出" is no rule about responsible units
-        return DocRules(first_listed_is_lead=first, standing_units=(), standing_text=None)
-    return DocRules(first_listed_is_lead=first, standing_units=tuple(units), standing_text=sentence)
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """A responsibility annotation found in a measure's text, and the groups it names."""
 
-
-def extract_responsibility(text: str, rules: DocRules, registry: Registry) -> Responsibility:
-    """Who the measure's own text makes lead, cooperating, guiding (explicit first, else acting phrases)."""
-    view = search_view(text)
-    reader = NameReader(registry)
-    roles = _Roles([], [], [], [], [])
-    books = book_title_spans(view)
-    for start, end in bracket_spans(view):
-        if not in_spans(start, books) and end - start > 3:
-            _read_annotation(view, text, start + 1, end - 1, rules, reader, roles)
-    _read_labels(view, text, rules, reader, roles, books)
-    if roles.lead or roles.coop or roles.guide:
-        return roles.result("explicit", rules)
-    _read_body(view, text, reader, roles, books)
-    if roles.lead or roles.coop or roles.guide:
-        return roles.result("body", rules)
-    return roles.result(None, rules)
-
-
-def _assign(role: str, mentions: list[Mention], rules: DocRules, roles: _Roles) -> None:
-    if any(m.lead_mark for m in mentions):  # "责任单位：A（牵头）、B"
-        for m in mentions:
-            roles.add("lead" if m.lead_mark else "coop", m)
-        return
-    if role == "listed":
-        role = "first" if rules.first_listed_is_lead else "all"
-    for i, mention in enumerate(mentions):
-        if role in ("all", "listed_all"):
-            roles.add("lead", mention)
-        elif role == "first":
-            roles.add("lead" if i == 0 else "coop", mention)
-        else:
-            roles.add(role, mention)
-
-
-_SKIP_SEGMENT_RE = re.compile(
-    r"\d+[ \t\u3000]*[年月]|底前|年内|持续推进|长期坚持|持续实施|长期|下同|以下同|不再(?:一一)?列出"
-)
-
-
-def _read_annotation(
-    view: str, text: str, start: int, end: int, rules: DocRules, reader: NameReader, roles: _Roles
-) -> None:
-    """A bracketed annotation is read only when every segment is names + role word, a label or a time."""
-    parsed: list[tuple[str, list[Mention]]] = []
-    pending: list[Mention] = []  # "A、B，C、D负责": names before the segment that carries the role
-    label_role: str | None = None
-    for seg_start, seg_end in split_top(view, start, end, "，,；;。"):
-        a, b = _trim(view, seg_start, seg_end)
-        seg = view[a:b]
-        if not seg:
-            continue
-        if seg in ("按职责分工负责", "按职责负责", "分工负责"):
-            parsed.append(("listed_all", pending or [Mention(a, a, "各有关部门", True)]))
-            pending = []
-            continue
-        label = _LABEL_RE.match(seg)
-        found = _ROLE_SUFFIX_RE.match(seg) if label is None else None
-        if label is not None:
-            label_role = _LABEL_ROLES.get(label.group("label"))
-            if label_role is None:
-                continue  # 完成时限：… belongs to the time reader
-            role, names = label_role, reader.names(view, text, a + label.end(), b)
-        elif found is not None:
-            role, label_role = _ROLE_WORDS[found.group("role")], None
-            names = reader.names(view, text, a, a + found.end("names"))
-        elif _SKIP_SEGMENT_RE.search(seg) or _FIRST_IS_LEAD_RE.search(seg):
-            continue
-        else:
-            listed = reader.names(view, text, a, b)
-            if listed is None:
-                return
-            if label_role is not None:  # "责任单位：A、B，各盟市": the label's list goes on
-                parsed.append((label_role, listed))
-            else:
-                pending.extend(listed)
-            continue
-        if names is None:
-            return
-        parsed.append((role, pending + names))
-        pending = []
-    if not parsed or pending:
-        return
-    has_lead = any(role == "lead" for role, _ in parsed)
-    for role, names in parsed:
-        _assign("coop" if has_lead and role in ("listed", "listed_all") else role, names, rules, roles)
-    roles.evidence.append(text[start - 1 : end + 1])
+    start: int
+    end: int
+    groups: tuple[_Group, ...]
+    first_is_lead: bool
+    standing: tuple[str, ...]
 
 
 def _trim(view: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and view[a] in " \t\u3000\n":
+    while a < b and view[a] in " \t\u3000\n，,、":
         a += 1
-    while b > a and view[b - 1] in " \t\u3000\n":
+    while b > a and view[b - 1] in " \t\u3000\n，,、":
         b -= 1
     return a, b
 
 
-def _read_labels(
-    view: str, text: str, rules: DocRules, reader: NameReader, roles: _Roles, books: list[tuple[int, int]]
-) -> None:
-    """Unbracketed "牵头单位：X；配合单位：Y、Z" / "责任单位：…" lines."""
-    for m in _LABEL_RE.finditer(view):
-        role = _LABEL_ROLES.get(m.group("label"))
-        if role is None or in_spans(m.start(), books) or _inside_bracket(view, m.start()):
-            continue
-        ends = (view.find(ch, m.end(), m.end() + 300) for ch in "；;。\n")
-        stop = min((pos for pos in ends if pos != -1), default=min(len(view), m.end() + 300))
-        nxt = _LABEL_RE.search(view, m.end(), stop)
-        if nxt is not None:
-            stop = nxt.start()
-        names = reader.names(view, text, m.end(), stop)
-        if names:
-            _assign(role, names, rules, roles)
-            roles.evidence.append(text[m.start() : stop].strip(" \t\u3000，,"))
-
-
-def _inside_bracket(view: str, pos: int) -> bool:
-    lo = max(0, pos - 300)
-    opened = max(view.rfind("（", lo, pos), view.rfind("(", lo, pos))
-    closed = max(view.rfind("）", lo, pos), view.rfind(")", lo, pos))
-    return opened > closed
-
-
-_BOUNDARY = set("。；;，,：:！？!?\n") | {""}
-_ACTOR_BEFORE = ("由", "请", "要求", "责成", "并由", "并", "同时", "其中")
-_PASSIVE_BEFORE: tuple[str, ...] = ("向", "报", "报送", "报请", "提请", "报经", "经", "呈报", "提交", "按照")
-_PASSIVE_BEFORE += (
-    "根据",
-    "贯彻",
-    "落实",
-    "执行",
-    "对",
-    "为",
-    "给",
-    "协助",
-    "支持",
-    "配合",
-    "是",
-    "请示",
-    "印发",
-)
-_PASSIVE_AFTER: tuple[str, ...] = (
-    "的",
-    "印发",
-    "发布",
-    "出台",
-    "制定的",
-    "批准",
-    "报告",
-    "汇报",
-    "备案",
-    "审定",
-)
-_PASSIVE_AFTER += ("审议", "同意", "关于", "办公厅", "文件", "令", "决定")
-_CREATED_BEFORE = ("成立", "组建", "设立", "建立", "设置", "下设")
-_MODAL_RE = re.compile(r"^(?:要|将|应|须|需|要求|必须|负责|继续|进一步|统一|具体)*")
-_CLAUSE_RE = re.compile(r"[^，,。；;！？!?\n]{1,60}")
-
-
-def _read_body(view: str, text: str, reader: NameReader, roles: _Roles, books: list[tuple[int, int]]) -> None:
-    """Named bodies acting in the running text (subjects, 会同 partners, bodies set up and tasked)."""
-    actors: list[list[Mention]] = []
-    for group in reader.groups(view, text):
-        first, last = group[0], group[-1]
-        if in_spans(first.start, books):
-            continue
-        before = re.sub(r"[ \t\u3000]", "", view[max(0, first.start - 8) : first.start])
-        after = view[last.end : last.end + 12].lstrip(" \t\u3000")
-        verb = _MODAL_RE.sub("", after)
-        clause = _CLAUSE_RE.match(view, first.start)
-        evidence = text[first.start : clause.end() if clause else last.end]
-        if before.endswith("设在"):
-            role: str | None = "coop"
-        elif before.endswith("会同"):
-            role = "coop"
-        elif before.endswith(_CREATED_BEFORE):
-            role = "coop" if not any(m.generic for m in group) else None
-        elif before.endswith("在") and after.startswith(("指导下", "的指导下")):
-            role = "guide"
-        elif before.endswith(_PASSIVE_BEFORE) or after.startswith(_PASSIVE_AFTER):
-            role = None
-        elif before[-1:] in _BOUNDARY or before.endswith(_ACTOR_BEFORE) or verb.startswith(("牵头", "会同")):
-            role = _acting_role(verb, before)
-        else:
-            role = None
+def _labelled(view: str, text: str, a: int, b: int) -> list[_Group] | None:
+    """ "牵头单位：A、B，支撑单位：C": groups by label; None when the clause is not labels."""
+    labels = list(_LABEL_RE.finditer(view, a, b))
+    if not labels or view[a : labels[0].start()].strip(" \t\u3000（(【[") != "":
+        return None
+    groups: list[_Group] = []
+    for index, label in enumerate(labels):
+        stop = labels[index + 1].start() if index + 1 < len(labels) else b
+        role = _LABEL_ROLES.get(label.group("label"))
         if role is None:
+            continue  # 完成时限：… is read by the time reader
+        s, e = _trim(view, label.end(), stop)
+        if s == e:
             continue
-        roles.evidence.append(evidence.strip(" \t\u3000"))
-        named = [m for m in group if not m.generic]
-        for m in group:
-            if m.generic and m.name not in roles.generic:
-                roles.generic.append(m.name)
-        if not named:
-            continue
-        if role == "actor":
-            actors.append(named)
-        else:
-            for m in named:
-                roles.add(role, m)
-        office = reader.sub_office(view, last)
-        if office is not None:
-            roles.add("coop", office)
-    first_is_lead = not roles.lead
-    for i, group in enumerate(actors):
-        for m in group:
-            roles.add("lead" if i == 0 and first_is_lead else "coop", m)
+        names = read_names(view, text, s, e, lenient=True)
+        if names is None:
+            return None
+        groups.append(_Group(role, label.group("label"), tuple(names)))
+    return groups
 
 
-def _acting_role(verb: str, before: str) -> str:
-    if verb.startswith(("牵头", "会同")):
-        return "lead"
-    if verb.startswith(("配合", "协助", "参与", "协同")):
-        return "coop"
-    if verb.startswith("指导") or before.endswith("在"):
-        return "guide"
-    return "actor"
+def _role_groups(view: str, text: str, a: int, b: int) -> tuple[list[_Group], bool] | None:
+    """ "A、B牵头，C、D配合" / "A负责，列第一位者为牵头单位": groups by role word; None when not one."""
+    groups: list[_Group] = []
+    pending: list[NameSpan] = []
+    first_is_lead = False
+    for s, e in split_top(view, a, b, "、，,"):
+        s, e = _trim(view, s, e)
+        if s == e:
+            continue
+        piece = view[s:e]
+        if FIRST_IS_LEAD_RE.search(piece):
+            first_is_lead = True
+            continue
+        if _SAME_BELOW_RE.match(piece):
+            continue
+        word = _ROLE_WORD_RE.search(view, s, e)
+        if word is not None:
+            core = word.group("core")
+            role = _ROLE_OF_CORE.get(core, "coop")
+            if word.start() > s:
+                names = read_names(view, text, s, word.start())
+                if names is None:
+                    return None
+                pending.extend(names)
+            if pending:
+                groups.append(_Group(role, text[word.start() : e], tuple(pending)))
+                pending = []
+            elif core.startswith("按") or word.group(0).startswith("按"):
+                continue  # "，按职责分工负责" with nothing named before it: no unit
+            else:
+                return None
+            continue
+        if _TIME_PIECE_RE.search(piece) and not groups and not pending:
+            continue
+        names = read_names(view, text, s, e)
+        if names is None:
+            return None
+        pending.extend(names)
+    if pending:
+        if groups:
+            return None  # names after the last role word: not an annotation we can read with confidence
+        groups.append(_Group("bare", "", tuple(pending)))
+    return groups, first_is_lead
+
+
+def read_annotation(view: str, text: str, a: int, b: int) -> Annotation | None:
+    """The groups of an annotation's content view[a:b]; None unless all of it is responsibility grammar."""
+    groups: list[_Group] = []
+    first_is_lead = False
+    standing: list[str] = []
+    for s, e in split_top(view, a, b, "；;。\n"):
+        s, e = _trim(view, s, e)
+        if s == e:
+            continue
+        rule = _STANDING_RE.search(view, s, e)
+        if rule is not None and rule.start() == s:
+            names = read_names(view, text, rule.start("names"), rule.end("names"))
+            standing.extend(n.name for n in names or ())
+            continue
+        labelled = _labelled(view, text, s, e)
+        if labelled is not None:
+            groups.extend(labelled)
+            continue
+        read = _role_groups(view, text, s, e)
+        if read is None:
+            return None
+        found, first = read
+        groups.extend(found)
+        first_is_lead = first_is_lead or first
+    if not groups and not standing:
+        return None
+    return Annotation(a, b, tuple(groups), first_is_lead, tuple(standing))
+
+
+def find_annotations(text: str) -> list[Annotation]:
+    """Every responsibility annotation of a measure's text: bracketed ones, and sentences that are one."""
+    view = search_view(text)
+    books = book_title_spans(view)
+    found: list[Annotation] = []
+    taken: list[tuple[int, int]] = []
+    for start, end in bracket_spans(view):
+        if in_spans(start, books) or end - start <= 3:
+            continue
+        annotation = read_annotation(view, text, start + 1, end - 1)
+        if annotation is None or (annotation.groups and annotation.groups[0].role == "bare" and not _trailing(view, end)):
+            continue
+        found.append(annotation)
+        taken.append((start, end))
+    sentence_start = 0
+    for index in range(len(view) + 1):
+        if index < len(view) and view[index] not in _SENTENCE_SEPARATORS:
+            continue
+        s, e = _trim(view, sentence_start, index)
+        sentence_start = index + 1
+        if e - s < 3 or any(a <= s < b for a, b in taken) or view[s] in "（(" or in_spans(s, books):
+            continue
+        if _LABEL_RE.match(view, s) is None and _ROLE_WORD_RE.search(view, s, e) is None:
+            continue
+        annotation = read_annotation(view, text, s, e)
+        if annotation is not None and not (annotation.groups and annotation.groups[0].role == "bare"):
+            found.append(annotation)
+    found.sort(key=lambda annotation: annotation.start)
+    return found
+
+
+def _trailing(view: str, end: int) -> bool:
+    """Whether a bracket closes its sentence or paragraph (a bare "（各有关单位）" is read only there)."""
+    rest = view[end : end + 2].lstrip(" \t\u3000")
+    return not rest or rest[0] in "。；;\n"
+
+
+def doc_rule_updates(text: str, rules: DocRules) -> DocRules:
+    """The document rules after a stretch of text that may state one (they hold from there on)."""
+    view = search_view(text)
+    first = rules.first_listed_is_lead or FIRST_IS_LEAD_RE.search(view) is not None
+    standing = rules.standing_units
+    standing_text = rules.standing_text
+    for found in _STANDING_RE.finditer(view):
+        names = read_names(view, text, found.start("names"), found.end("names"))
+        if names:
+            standing = tuple(dict.fromkeys([*standing, *(n.name for n in names)]))
+            standing_text = text[found.start() : found.end()]
+    return DocRules(first_listed_is_lead=first, standing_units=standing, standing_text=standing_text)
+
+
+def _lead_by(view: str, text: str, books: list[tuple[int, int]]) -> list[NameSpan]:
+    """Bodies the running text says lead ("由市科委牵头", "由X负责", "由X会同Y…")."""
+    leads: list[NameSpan] = []
+    for found in _BY_RE.finditer(view):
+        if in_spans(found.start(), books) or _ATTRIBUTIVE_RE.match(view, found.end()):
+            continue  # "一支由政府牵头、企业支持的队伍" describes a team; it assigns nothing
+        names = read_names(view, text, found.start("names"), found.end("names"))
+        if names and not any(n.generic or len(n.name) < 3 for n in names):
+            leads.extend(names)
+    return leads
+
+
+def extract_responsibility(text: str, rules: DocRules) -> Responsibility:
+    """Who the measure's text makes lead, cooperating, guiding or implementing, each unit as written."""
+    view = search_view(text)
+    annotations = find_annotations(text)
+    stated_here = any(a.first_is_lead for a in annotations)
+    first_is_lead = rules.first_listed_is_lead or stated_here
+    units: list[UnitMention] = []
+    by_convention = False
+    for annotation in annotations:
+        read, used = _annotation_units(annotation, first_is_lead)
+        units.extend(read)
+        by_convention = by_convention or used
+    source: ResponsibilitySource | None = None
+    if units:
+        source = "convention" if by_convention and not stated_here else "explicit"
+    by = _lead_by(view, text, book_title_spans(view))
+    if by:
+        named = {u.name for u in units}
+        if units and all(n.name in named for n in by):
+            # "由市科委牵头" inside a 责任单位 list: the named one leads, the others cooperate.
+            leads = {n.name for n in by}
+            units = [
+                replace(u, role="lead" if u.name in leads else "cooperating")
+                if u.role in ("lead", "cooperating")
+                else u
+                for u in units
+            ]
+        elif not units:
+            units = [UnitMention(n.name, "lead", "written", n.start, n.end, "由…牵头") for n in by]
+            source = "body"
+    for name in rules.standing_units:
+        if not any(u.name == name for u in units):
+            units.append(UnitMention(name, "implementer", "convention", None, None, rules.standing_text or ""))
+    return _responsibility(units, source, annotations, text, rules)
+
+
+def _annotation_units(annotation: Annotation, first_is_lead: bool) -> tuple[list[UnitMention], bool]:
+    """The units of one annotation with their roles, and whether the first-listed rule decided the lead."""
+    groups = annotation.groups
+    has_lead = any(g.role == "lead" or any(n.lead_mark for n in g.names) for g in groups)
+    has_guide = any(g.role == "guide" for g in groups)
+    if not has_lead and any(g.role == "responsible" for g in groups) and any(g.role == "carry" for g in groups):
+        # "A、B按职责分工负责落实，各区政府组织落实": those who answer for it lead, those who carry it out cooperate.
+        groups = tuple(replace(g, role="lead") if g.role == "responsible" else g for g in groups)
+        has_lead = True
+    units: list[UnitMention] = []
+    first_given = used = False
+    for group in groups:
+        for index, name in enumerate(group.names):
+            role: UnitRole
+            if name.lead_mark:
+                role = "lead"
+            elif group.role == "lead":
+                role = "lead"
+            elif group.role == "coop":
+                role = "cooperating"
+            elif group.role == "guide":
+                role = "guidance"
+            elif has_lead:
+                role = "cooperating"
+            elif has_guide:
+                role = "implementer"
+            elif first_is_lead and group.role in ("responsible", "carry", "bare"):
+                role = "lead" if not first_given and index == 0 else "cooperating"
+                first_given = True
+                used = True
+            else:
+                role = "lead"
+            units.append(UnitMention(name.name, role, "written", name.start, name.end, group.wording))
+    for name in annotation.standing:
+        units.append(UnitMention(name, "implementer", "written", None, None, "不再列出"))
+    return units, used
+
+
+def _responsibility(
+    units: list[UnitMention],
+    source: ResponsibilitySource | None,
+    annotations: list[Annotation],
+    text: str,
+    rules: DocRules,
+) -> Responsibility:
+    def names(role: str) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(u.name for u in units if u.role == role))
+
+    lead = names("lead")
+    cooperating = tuple(n for n in names("cooperating") if n not in lead)
+    guidance = tuple(n for n in names("guidance") if n not in lead)
+    evidence = [text[a.start - 1 : a.end + 1] if a.start > 0 else text[a.start : a.end] for a in annotations]
+    if rules.standing_units and rules.standing_text:
+        evidence.append(rules.standing_text)
+    generic = tuple(dict.fromkeys(u.name for u in units if u.name.startswith(("各", "有关", "相关"))))
+    return Responsibility(
+        lead=lead,
+        cooperating=cooperating,
+        guidance=guidance,
+        source=source if (lead or cooperating or guidance) else None,
+        evidence=tuple(evidence),
+        generic=generic,
+        units=tuple(units),
+    )

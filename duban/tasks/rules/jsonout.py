@@ -8,6 +8,7 @@ from typing import Any
 from duban.tasks.enums import AssignmentRole, LeadSource
 from duban.tasks.parser.facts import Responsibility
 from duban.tasks.registry import Registry
+from duban.tasks.registry.resolve import registry_fit, resolve_name
 from duban.tasks.rules.assign import resolve
 from duban.tasks.rules.model import RuleSet
 
@@ -24,15 +25,28 @@ def _responsibility(measure: dict[str, Any]) -> Responsibility:
     )
 
 
-def apply_rules_to_json(doc_json: dict[str, Any], registry: Registry, rules: RuleSet) -> dict[str, Any]:
+def apply_rules_to_json(
+    doc_json: dict[str, Any], registry: Registry, rules: RuleSet, text: str = ""
+) -> dict[str, Any]:
     """A copy of a parse result (DESIGN.md JSON) where every measure without a lead gets the rules' proposal:
     `lead`/`cooperating` as registry names, `lead_source` "rule", and an extra `rule_evidence` object (rule
-    ids, matched phrases, score, explanation). Measures whose text names a lead are left as they are.
+    ids, matched phrases, score, explanation). Measures whose text names any unit are left as they are, and
+    nothing is proposed where the registry does not fit the document (`registry` says why); every written
+    unit gets its `resolved` department (or None).
     """
     result = copy.deepcopy(doc_json)
     name = {entry.code: entry.name for entry in registry.departments}
-    for measure in result.get("measures", []):
-        if measure.get("lead"):
+    measures = result.get("measures", [])
+    written = [u["name"] for m in measures for u in m.get("units", []) if u.get("source") == "written"]
+    fit = registry_fit(written, text, registry)
+    reason_zh, reason_en = fit.reason()
+    result["registry"] = {"applies": fit.applies, "reason_zh": reason_zh, "reason_en": reason_en}
+    for measure in measures:
+        for unit in measure.get("units", []):
+            found = resolve_name(unit["name"], registry, document_fits=fit.applies).entry
+            unit["resolved"] = {"code": found.code, "name": found.name} if found is not None else None
+    for measure in measures:
+        if measure.get("lead") or measure.get("units") or not fit.applies:
             continue
         resolution = resolve(
             _responsibility(measure), measure.get("title") or "", measure.get("body") or "", registry, rules

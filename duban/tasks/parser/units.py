@@ -1,0 +1,177 @@
+"""Names of public bodies as documents write them: recognised by their structure, kept whole and verbatim.
+
+A unit's name is a level or place prefix (国家/省/自治区/市/州/盟/县/旗/区, a place name, 各, 有关) and an
+organ (部、委、办、厅、局、署、院、会、中心、政府、党委、海关、总局、集团、街道、镇 …). Nothing here needs a
+registry: the reader names what the document names, and resolving a name to a department is a later step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from duban.tasks.parser.textview import split_top
+
+# Generic units: classes of bodies a document assigns as one unit ("各区政府", "各有关单位", "有关部门和单位").
+GENERIC_RE = re.compile(
+    r"(?:各级|各|全市各|全省各|全区各|有关|相关|其他|其余)"
+    r"[^\s，,、；;。:：()（）]{0,16}?(?:部门|单位|机构|机关|政府|党委|公署|街镇|街道|乡镇|镇|委办局|委|办|局|厅)"
+    r"(?:和单位|和部门|和机构|及单位|、单位)?"
+)
+# The organ a name ends with. Longest first, so that "委员会办公室" is not read as "办公室".
+_ORGAN_SUFFIXES = tuple(
+    sorted(
+        (
+            "部",
+            "委",
+            "办",
+            "厅",
+            "局",
+            "署",
+            "院",
+            "会",
+            "处",
+            "科",
+            "所",
+            "站",
+            "队",
+            "社",
+            "台",
+            "校",
+            "馆",
+            "室",
+            "庭",
+            "行",
+            "司",
+            "中心",
+            "总部",
+            "政府",
+            "党委",
+            "党组",
+            "公署",
+            "行署",
+            "海关",
+            "银行",
+            "集团",
+            "公司",
+            "街道",
+            "镇",
+            "乡",
+            "苏木",
+            "嘎查",
+            "村",
+            "社区",
+            "平台",
+            "区",
+            "县",
+            "市",
+            "旗",
+            "盟",
+            "州",
+            "省",
+            "团",
+            "联",
+            "协",
+            "小组",
+            "指挥部",
+            "单位",
+            "部门",
+            "机关",
+            "机构",
+            "法院",
+            "检察院",
+            "大学",
+            "学院",
+            "医院",
+            "基金会",
+            "研究院",
+            "片区",
+            "园区",
+            "开发区",
+            "新区",
+            "总队",
+            "支队",
+            "大队",
+            "分局",
+            "分社",
+            "分行",
+            "支行",
+            "分中心",
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+# Characters that never stand in a body's name: sentence punctuation, quotes, digits of dates, verbs' marks.
+_NOT_IN_NAME = re.compile(r"[。；;！!？?：:“”\"《》\s]|\d{4}|的|了|要|将|把|被|在|从|向|于|为|是")
+_NAME_MAX = 30
+# "等" tails: "农业农村部等" (nothing more), "人力资源社会保障部等有关部门和单位" (the generic unit 有关部门和单位).
+_ETC_RE = re.compile(r"等(?P<generic>(?:其他|其余)?(?:有关|相关)(?:部门|单位|机构)(?:和单位|和部门|及单位)?)?$")
+_ETC_BARE_RE = re.compile(r"等(?:部门|单位|机构|方面)$")
+# "A（牵头）" inside a list.
+_LEAD_MARK_RE = re.compile(r"[（(]\s*(?:牵头|牵头单位|牵头部门|主责)\s*[）)]$")
+# Spaces and invisible format characters a name may be padded with.
+_PAD = " \t\u3000\n\r\u200b\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class NameSpan:
+    """A unit's name as written and its offsets in the searched text."""
+
+    name: str
+    start: int
+    end: int
+    generic: bool = False
+    lead_mark: bool = False
+
+
+def looks_like_unit(name: str) -> bool:
+    """Whether a piece of text is a body's name by its structure (organ suffix, no sentence marks)."""
+    if not 2 <= len(name) <= _NAME_MAX or _NOT_IN_NAME.search(name):
+        return False
+    return GENERIC_RE.fullmatch(name) is not None or name.endswith(_ORGAN_SUFFIXES)
+
+
+def _trim(view: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and view[a] in _PAD:
+        a += 1
+    while b > a and view[b - 1] in _PAD:
+        b -= 1
+    return a, b
+
+
+def read_names(view: str, text: str, start: int, end: int, *, lenient: bool = False) -> list[NameSpan] | None:
+    """The names listed in view[start:end] ("A、B，C等有关部门"); None unless every piece is a unit.
+
+    `lenient` (a labelled list such as "责任单位：…") accepts any short piece without sentence marks.
+    """
+    found: list[NameSpan] = []
+    for a, b in split_top(view, start, end, "、，,/／"):
+        a, b = _trim(view, a, b)
+        if a == b:
+            continue
+        lead_mark = False
+        marker = _LEAD_MARK_RE.search(view, a, b)
+        if marker is not None:
+            lead_mark = True
+            a, b = _trim(view, a, marker.start())
+        generic_tail: NameSpan | None = None
+        etc = _ETC_RE.search(view, a, b)
+        if etc is not None and etc.start() > a:
+            if etc.group("generic"):
+                g0, g1 = etc.start("generic"), etc.end("generic")
+                generic_tail = NameSpan(text[g0:g1], g0, g1, generic=True)
+            a, b = _trim(view, a, etc.start())
+        elif (bare := _ETC_BARE_RE.search(view, a, b)) is not None and bare.start() > a:
+            a, b = _trim(view, a, bare.start())
+        piece = view[a:b]
+        if not piece:
+            return None
+        generic = GENERIC_RE.fullmatch(piece) is not None
+        if not (generic or looks_like_unit(piece)):
+            if not lenient or len(piece) > _NAME_MAX or _NOT_IN_NAME.search(piece):
+                return None
+        found.append(NameSpan(text[a:b], a, b, generic, lead_mark))
+        if generic_tail is not None:
+            found.append(generic_tail)
+    return found or None
