@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from duban.tasks.chinese import detect_script, to_simplified
 from duban.tasks.parser.decode import decode_bytes
-from duban.tasks.parser.header import find_horizon, find_issue_date, find_title
+from duban.tasks.parser.header import find_doc_year, find_horizon, find_issue_date, find_title
 from duban.tasks.parser.model import ParsedMeasure, ParsedPlan, ParseWarning, SourcedTarget, join_title_body
 from duban.tasks.parser.normalize import Line, split_lines
 from duban.tasks.parser.numbering import match_marker
@@ -42,6 +42,7 @@ class _Cleaned:
         self.date_lines: list[Line] = []
         self.warnings: list[ParseWarning] = []
         trailer: int | None = None
+        pages: list[int] = []
         for line in lines:
             if trailer is not None:
                 self.lines.append(Line(line.number, "", ""))
@@ -56,11 +57,42 @@ class _Cleaned:
                 )
             if noise is Noise.date:
                 self.date_lines.append(line)
+            if noise is Noise.page:
+                pages.append(len(self.lines))
             if noise is None:
                 self.lines.append(strip_inline_source(line))
             else:
                 self.lines.append(Line(line.number, "", ""))
+        self._drop_running_heads(pages)
         self._drop_signature()
+
+    def _drop_running_heads(self, pages: list[int]) -> None:
+        """Blank running headers and footers of a PDF export: a short line repeated beside page numbers."""
+        if len(pages) < 2:
+            return
+        near: dict[str, list[int]] = {}
+        for page in pages:
+            for index in self._neighbours(page):
+                key = self.lines[index].key
+                if len(key) <= 40 and "\t" not in self.lines[index].text and match_marker(key, key) is None:
+                    near.setdefault(key, []).append(index)
+        for indices in near.values():
+            if len(set(indices)) >= max(2, len(pages) // 2):
+                for index in set(indices):
+                    line = self.lines[index]
+                    self.lines[index] = Line(line.number, "", "")
+
+    def _neighbours(self, page: int) -> list[int]:
+        """The two non-blank lines before and after a page-number line."""
+        found: list[int] = []
+        for step in (-1, 1):
+            index, seen = page + step, 0
+            while 0 <= index < len(self.lines) and seen < 2:
+                if self.lines[index].text:
+                    found.append(index)
+                    seen += 1
+                index += step
+        return found
 
     def _drop_signature(self) -> None:
         """Blank the short unpunctuated lines at the very end (issuing body, signature)."""
@@ -70,8 +102,12 @@ class _Cleaned:
                 continue
             if len(line.key) > 30 or any(ch in _SIGNATURE_STOP for ch in line.key):
                 break
-            if match_marker(line.key, line.key) is not None or _DUTY_WORDS.search(line.key):
-                break
+            if (
+                match_marker(line.key, line.key) is not None
+                or _DUTY_WORDS.search(line.key)
+                or "\t" in line.text
+            ):
+                break  # a heading, a duty or a table row is text, not the signature
             self.lines[index] = Line(line.number, "", "")
 
 
@@ -117,6 +153,21 @@ def _pieces(draft: MeasureDraft) -> list[_Piece]:
     return pieces
 
 
+def _without_empty_annexes(
+    measures: list[ParsedMeasure], annexes: set[str]
+) -> tuple[list[ParsedMeasure], list[str]]:
+    """Annex parts are kept when they assign tasks (a 任务分工表) or when the body itself holds no measure."""
+    if not annexes:
+        return measures, []
+    in_body = [m for m in measures if m.path[0] not in annexes]
+    dropped = [
+        label
+        for label in sorted(annexes)
+        if in_body and not any(m.responsibility.units for m in measures if m.path[0] == label)
+    ]
+    return [m for m in measures if m.path[0] not in dropped], dropped
+
+
 def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
     """Read a policy document; raises ParseError (only) when the text is empty or not text at all."""
     lines = split_lines(text, to_simplified)
@@ -127,10 +178,6 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
         if not builder.feed(paragraph):
             break
     warnings = list(cleaned.warnings)
-    if builder.stopped_at is not None:
-        warnings.append(
-            ParseWarning("annex_ignored", "附件部分未解析", "annex not parsed", builder.stopped_at)
-        )
     if not builder.started:
         warnings.append(
             ParseWarning("no_outline", "未识别到分级编号的措施", "no numbered outline found", None)
@@ -165,12 +212,24 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
                     body=piece.body,
                     line_start=piece.line_start,
                     line_end=piece.line_end,
-                    time=extract_times(measure_text, issue_date),
+                    time=extract_times(measure_text, issue_date, find_doc_year(issue_date, header, title)),
                     responsibility=responsibility,
                     regions=tuple(extract_regions(measure_text, registry)),
                     heading=piece.heading,
                 )
             )
+    measures, dropped = _without_empty_annexes(
+        measures, {node.label for node in builder.root.children if node.annex}
+    )
+    warnings += [
+        ParseWarning(
+            "annex_ignored",
+            f"附件“{label}”中没有分工任务，未作为措施",
+            f"annex {label} holds no assigned task",
+            None,
+        )
+        for label in dropped
+    ]
     default_year = horizon.year if horizon else None
     targets = tuple(
         SourcedTarget(target, part.path)

@@ -40,6 +40,7 @@ class RawNode:
     line_end: int
     body: list[Paragraph] = field(default_factory=list)
     children: list[RawNode] = field(default_factory=list)
+    annex: bool = False
 
     def last_line(self) -> int:
         """Last source line covered by the node and its descendants."""
@@ -77,8 +78,8 @@ class OutlineBuilder:
         self.stack: list[RawNode] = [self.root]
         self.preamble: list[Paragraph] = []
         self.last_number: dict[Style, int] = {}
-        self.stopped_at: int | None = None
         self.table: TableHeader | None = None
+        self.annexes: list[int] = []  # lines where annexes begin
 
     @property
     def started(self) -> bool:
@@ -86,10 +87,8 @@ class OutlineBuilder:
         return bool(self.root.children)
 
     def feed(self, paragraph: Paragraph) -> bool:
-        """Take the next paragraph; False once the body has ended (an annex begins)."""
-        if self.stopped_at is not None:
-            return False
-        if self.started and self._table_row(paragraph):
+        """Take the next paragraph (True: the builder reads on to the end of the document)."""
+        if self._table_row(paragraph):
             return True
         marker = match_marker(paragraph.key, paragraph.text)
         if marker is not None and self._accept(marker, paragraph.key):
@@ -97,14 +96,31 @@ class OutlineBuilder:
         elif not self.started:
             self.preamble.append(paragraph)
         elif _ANNEX.fullmatch(paragraph.key):
-            self.stopped_at = paragraph.line_start
-            return False
+            self._open_annex(paragraph)
         elif ANNOTATION.match(paragraph.key) and self._annotates_group():
             # "(责任单位:…)" after the last of several sub-items, none annotated: it is for all of them.
             self.stack[-2].body.append(paragraph)
         else:
             self._consume(paragraph, None)
         return True
+
+    def _open_annex(self, paragraph: Paragraph) -> None:
+        """An annex (附件1：重点任务分工表) is a part of its own whose numbering starts afresh."""
+        key = re.sub(r"\s", "", paragraph.key)
+        label = re.match(r"(?:附件|附表|附录)\d{0,2}", key)
+        title_at = paragraph.key.find(":")
+        title = paragraph.text[title_at + 1 :].strip() if title_at >= 0 else ""
+        line = paragraph.line_start
+        node = RawNode(
+            Style.part, 0, label.group(0) if label else "附件", title, title, not title, line, line
+        )
+        node.annex = True
+        self.stack = [self.root]
+        self.root.children.append(node)
+        self.stack.append(node)
+        self.last_number = {}
+        self.table = None
+        self.annexes.append(line)
 
     def _table_row(self, paragraph: Paragraph) -> bool:
         """Take a row of a task table (or its header); False when the paragraph is not one."""
@@ -120,14 +136,17 @@ class OutlineBuilder:
             return True
         if self.table is None:
             return False
+        if sum(1 for cell in cells if cell.text) == 1:
+            return False  # a category row merged across the table ("一、大气污染防治"): an ordinary heading
         parts = row_parts(self.table, cells)
         if parts is None:
             return True
-        _, title, title_key, body, body_key = parts
+        written, title, title_key, body, body_key = parts
         parent = self.stack[-1]
         number = sum(1 for child in parent.children if child.style is None) + 1
         line = paragraph.line_start
-        row = RawNode(None, number, f"#{number}", title, title_key, False, line, paragraph.line_end)
+        label = written.strip().rstrip(".、") or f"#{number}"
+        row = RawNode(None, number, label, title, title_key, False, line, paragraph.line_end)
         if body:
             row.body.append(Paragraph(body, body_key, ((0, line),)))
         parent.children.append(row)

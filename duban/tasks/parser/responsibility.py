@@ -23,7 +23,7 @@ from duban.tasks.parser.facts import (
     UnitRole,
 )
 from duban.tasks.parser.textview import book_title_spans, bracket_spans, in_spans, search_view, split_top
-from duban.tasks.parser.units import NameSpan, read_names
+from duban.tasks.parser.units import NameSpan, looks_like_named_body, read_names
 
 FIRST_IS_LEAD_RE = re.compile(
     r"(?:列|排|位|居)?(?:在|于)?(?:第一位|首位|第一个|最前|前面)[^。；;，,\n（）()]{0,8}?(?:为|是|系)"
@@ -43,12 +43,31 @@ _LABEL_RE = re.compile(
 )
 _LABEL_ROLES: dict[str, str] = {
     **dict.fromkeys(
-        ("牵头责任单位", "牵头考核单位", "牵头单位", "牵头部门", "牵头处室", "主责单位", "主责部门", "主办单位"),
+        (
+            "牵头责任单位",
+            "牵头考核单位",
+            "牵头单位",
+            "牵头部门",
+            "牵头处室",
+            "主责单位",
+            "主责部门",
+            "主办单位",
+        ),
         "lead",
     ),
     "主办部门": "lead",
     **dict.fromkeys(
-        ("责任单位", "责任部门", "负责单位", "负责部门", "实施单位", "实施部门", "承办单位", "落实单位", "责任主体"),
+        (
+            "责任单位",
+            "责任部门",
+            "负责单位",
+            "负责部门",
+            "实施单位",
+            "实施部门",
+            "承办单位",
+            "落实单位",
+            "责任主体",
+        ),
         "responsible",
     ),
     **dict.fromkeys(
@@ -80,9 +99,17 @@ _ROLE_OF_CORE = {
     "指导": "guide",
     "督导": "guide",
 }
-_TIME_PIECE_RE = re.compile(r"\d{1,4}[ \t\u3000]*[年月日]|[年月]底|底前|年内|长期|持续|季度|上半年|下半年|立即|即时")
+_TIME_PIECE_RE = re.compile(
+    r"\d{1,4}[ \t\u3000]*[年月日]|[年月]底|底前|年内|长期|持续|季度|上半年|下半年|立即|即时"
+)
 _BY_RE = re.compile(r"由(?P<names>[^，,。；;由（）()]{2,80}?)(?P<word>牵头负责|牵头|负责|会同)")
 _SENTENCE_SEPARATORS = "。；;\n"
+_PREFIX_ONLY_RE = re.compile(r"(?:内蒙古)?自治区|[\u4e00-\u9fff]{0,6}(?:省|市|县|区|盟|旗|州)")
+_CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n]{3,80}")
+_ACTOR_RE = re.compile(
+    r"(?P<names>[^，,。；;、由]{2,40}?(?:、[^，,。；;、由]{2,40}?)*)"
+    r"(?:要|将|应|须|需|应当|继续|负责)?(?P<word>牵头|会同)"
+)
 _ATTRIBUTIVE_RE = re.compile(r"[^，,。；;\n]{0,30}?的")
 
 
@@ -219,7 +246,7 @@ def find_annotations(text: str) -> list[Annotation]:
         if in_spans(start, books) or end - start <= 3:
             continue
         annotation = read_annotation(view, text, start + 1, end - 1)
-        if annotation is None or (annotation.groups and annotation.groups[0].role == "bare" and not _trailing(view, end)):
+        if annotation is None or (_bare(annotation) and not _stands_alone(view, start, end)):
             continue
         found.append(annotation)
         taken.append((start, end))
@@ -234,16 +261,21 @@ def find_annotations(text: str) -> list[Annotation]:
         if _LABEL_RE.match(view, s) is None and _ROLE_WORD_RE.search(view, s, e) is None:
             continue
         annotation = read_annotation(view, text, s, e)
-        if annotation is not None and not (annotation.groups and annotation.groups[0].role == "bare"):
+        if annotation is not None and not _bare(annotation):
             found.append(annotation)
     found.sort(key=lambda annotation: annotation.start)
     return found
 
 
-def _trailing(view: str, end: int) -> bool:
-    """Whether a bracket closes its sentence or paragraph (a bare "（各有关单位）" is read only there)."""
-    rest = view[end : end + 2].lstrip(" \t\u3000")
-    return not rest or rest[0] in "。；;\n"
+def _bare(annotation: Annotation) -> bool:
+    return any(group.role == "bare" for group in annotation.groups)
+
+
+def _stands_alone(view: str, start: int, end: int) -> bool:
+    """Whether a bracket stands after a finished sentence and ends it: "…工作机制。（各有关单位）"."""
+    before = view[max(0, start - 3) : start].rstrip(" \t\u3000")
+    rest = view[end : end + 3].lstrip(" \t\u3000")
+    return (not before or before[-1] in "。；;\n") and (not rest or rest[0] in "。；;\n")
 
 
 def doc_rule_updates(text: str, rules: DocRules) -> DocRules:
@@ -260,16 +292,52 @@ def doc_rule_updates(text: str, rules: DocRules) -> DocRules:
     return DocRules(first_listed_is_lead=first, standing_units=standing, standing_text=standing_text)
 
 
-def _lead_by(view: str, text: str, books: list[tuple[int, int]]) -> list[NameSpan]:
-    """Bodies the running text says lead ("由市科委牵头", "由X负责", "由X会同Y…")."""
-    leads: list[NameSpan] = []
+def _names_before_verb(view: str, text: str, start: int, stop: int) -> list[NameSpan]:
+    """Named bodies listed from `start` up to the verb after them ("会同自治区财政厅、生态环境厅制定…")."""
+    pieces = split_top(view, start, min(stop, start + 120), "、")
+    names: list[NameSpan] = []
+    for index, (a, b) in enumerate(pieces):
+        last = index == len(pieces) - 1
+        found = None
+        for end in range(a + 3, b + 1) if last else (b,):
+            name = view[a:end]
+            if looks_like_named_body(name) and not _PREFIX_ONLY_RE.fullmatch(name):
+                found = NameSpan(text[a:end], a, end)
+                break
+        if found is None:
+            return names if last else []
+        names.append(found)
+    return names
+
+
+def _body_actors(view: str, text: str, books: list[tuple[int, int]]) -> list[UnitMention]:
+    """Bodies the running text makes lead or partner: "由X牵头", "由X会同Y…", "X要牵头推进…", "X会同Y…"."""
+    units: list[UnitMention] = []
     for found in _BY_RE.finditer(view):
         if in_spans(found.start(), books) or _ATTRIBUTIVE_RE.match(view, found.end()):
             continue  # "一支由政府牵头、企业支持的队伍" describes a team; it assigns nothing
         names = read_names(view, text, found.start("names"), found.end("names"))
-        if names and not any(n.generic or len(n.name) < 3 for n in names):
-            leads.extend(names)
-    return leads
+        if not names or not all(looks_like_named_body(n.name) for n in names):
+            continue
+        units += [
+            UnitMention(n.name, "lead", "written", n.start, n.end, f"由…{found.group('word')}") for n in names
+        ]
+        if found.group("word") == "会同":
+            partners = _names_before_verb(view, text, found.end(), len(view))
+            units += [UnitMention(n.name, "cooperating", "written", n.start, n.end, "会同") for n in partners]
+    for clause in _CLAUSE_RE.finditer(view):
+        head = _ACTOR_RE.match(clause.group(0))
+        if head is None or in_spans(clause.start(), books):
+            continue
+        start = clause.start()
+        names = read_names(view, text, start, start + head.end("names"))
+        if not names or not all(looks_like_named_body(n.name) for n in names):
+            continue
+        units += [UnitMention(n.name, "lead", "written", n.start, n.end, head.group("word")) for n in names]
+        if head.group("word") == "会同":
+            partners = _names_before_verb(view, text, start + head.end(), clause.end())
+            units += [UnitMention(n.name, "cooperating", "written", n.start, n.end, "会同") for n in partners]
+    return units
 
 
 def extract_responsibility(text: str, rules: DocRules) -> Responsibility:
@@ -287,12 +355,12 @@ def extract_responsibility(text: str, rules: DocRules) -> Responsibility:
     source: ResponsibilitySource | None = None
     if units:
         source = "convention" if by_convention and not stated_here else "explicit"
-    by = _lead_by(view, text, book_title_spans(view))
+    by = _body_actors(view, text, book_title_spans(view))
     if by:
         named = {u.name for u in units}
-        if units and all(n.name in named for n in by):
+        leads = {n.name for n in by if n.role == "lead"}
+        if units and leads and leads <= named:
             # "由市科委牵头" inside a 责任单位 list: the named one leads, the others cooperate.
-            leads = {n.name for n in by}
             units = [
                 replace(u, role="lead" if u.name in leads else "cooperating")
                 if u.role in ("lead", "cooperating")
@@ -300,11 +368,14 @@ def extract_responsibility(text: str, rules: DocRules) -> Responsibility:
                 for u in units
             ]
         elif not units:
-            units = [UnitMention(n.name, "lead", "written", n.start, n.end, "由…牵头") for n in by]
+            units = list({(u.name, u.role): u for u in by}.values())
             source = "body"
+    units = list({(u.name, u.role): u for u in units}.values())
     for name in rules.standing_units:
         if not any(u.name == name for u in units):
-            units.append(UnitMention(name, "implementer", "convention", None, None, rules.standing_text or ""))
+            units.append(
+                UnitMention(name, "implementer", "convention", None, None, rules.standing_text or "")
+            )
     return _responsibility(units, source, annotations, text, rules)
 
 
@@ -313,7 +384,11 @@ def _annotation_units(annotation: Annotation, first_is_lead: bool) -> tuple[list
     groups = annotation.groups
     has_lead = any(g.role == "lead" or any(n.lead_mark for n in g.names) for g in groups)
     has_guide = any(g.role == "guide" for g in groups)
-    if not has_lead and any(g.role == "responsible" for g in groups) and any(g.role == "carry" for g in groups):
+    if (
+        not has_lead
+        and any(g.role == "responsible" for g in groups)
+        and any(g.role == "carry" for g in groups)
+    ):
         # "A、B按职责分工负责落实，各区政府组织落实": those who answer for it lead, those who carry it out cooperate.
         groups = tuple(replace(g, role="lead") if g.role == "responsible" else g for g in groups)
         has_lead = True

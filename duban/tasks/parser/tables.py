@@ -1,21 +1,37 @@
 """Task tables (重点任务分工表): a header naming the task and the responsible unit, then a measure a row.
 
-Rows arrive as tab-separated lines (how .docx tables are decoded). Each row becomes a measure whose title
-is the task cell and whose body restates the other cells as labelled lines ("牵头单位：…", "完成时限：…"),
-so the fact extractors read them as they read annotations in running text.
+Rows arrive as tab-separated lines (how .docx, .xlsx and PDF tables are decoded), empty cells kept in their
+column. Columns are recognised by the meaning of their header, in any order (序号; 任务/重点任务/工作措施/
+考核内容; 牵头/主责; 责任/负责/实施; 配合/协办/参与/支撑; 指导; 时限/完成时间/时间节点). Each row becomes a
+measure whose title is the task cell and whose body restates the other cells under canonical labels
+("牵头单位：…", "完成时限：…"), so the fact readers read them as they read annotations in running text.
+A responsibility cell left empty under a filled one continues it (a cell merged down over several rows).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from duban.tasks.parser.paragraphs import Paragraph
 
-_TASK = re.compile(r"(?:重点|主要|具体|工作)?(?:任务|措施|工作|内容|事项)(?:内容|名称)?")
-_RESPONSIBLE = re.compile(r".{0,6}(?:牵头|责任|主责|负责)(?:单位|部门)?.{0,6}")
-_NUMBER = re.compile(r"序号|编号|序列")
+_NUMBER = re.compile(r"序号|编号|序列|项目编号|排序")
+_LEAD = re.compile(r".{0,4}(?:牵头|主责|主办).{0,6}")
+_RESPONSIBLE = re.compile(r".{0,4}(?:责任|负责|实施|承办|落实)(?:单位|部门|主体|处室|人)?.{0,6}")
+_COOPERATING = re.compile(r".{0,4}(?:配合|协办|参与|协助|支撑|协同|协作).{0,6}")
+_GUIDANCE = re.compile(r".{0,4}指导.{0,6}")
+_TIME = re.compile(r".{0,4}(?:时限|时间|期限|节点|进度安排|完成年限).{0,4}")
+_TASK = re.compile(r".{0,6}(?:任务|措施|举措|工作|内容|事项|项目|要点|问题)(?:内容|名称|清单|描述)?.{0,4}")
+_CANONICAL = {
+    "lead": "牵头单位",
+    "responsible": "责任单位",
+    "cooperating": "配合单位",
+    "guidance": "指导单位",
+    "time": "完成时限",
+}
 _MIN_CELLS = 3
+_MAX_HEADER_CELL = 16
+_INHERITED = ("lead", "responsible")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +42,15 @@ class Cell:
     key: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TableHeader:
-    """Which column holds the task, which the row number, and every column's label."""
+    """What each column means, the task column, the row-number column, and the last row's responsibility."""
 
     task: int
     number: int | None
+    meanings: tuple[str | None, ...]
     labels: tuple[Cell, ...]
+    carried: dict[int, Cell] = field(default_factory=dict)
 
 
 def split_cells(paragraph: Paragraph) -> list[Cell]:
@@ -49,17 +67,37 @@ def split_cells(paragraph: Paragraph) -> list[Cell]:
         start = stop + 1
 
 
+def _meaning(key: str) -> str | None:
+    if not key or len(key) > _MAX_HEADER_CELL:
+        return None
+    for meaning, pattern in (
+        ("number", _NUMBER),
+        ("lead", _LEAD),
+        ("cooperating", _COOPERATING),
+        ("guidance", _GUIDANCE),
+        ("responsible", _RESPONSIBLE),
+        ("time", _TIME),
+        ("task", _TASK),
+    ):
+        if pattern.fullmatch(key):
+            return meaning
+    return None
+
+
 def read_header(cells: list[Cell]) -> TableHeader | None:
     """The header of a task table, if these cells are one."""
-    if len(cells) < _MIN_CELLS:
+    if len([cell for cell in cells if cell.key]) < _MIN_CELLS:
         return None
     keys = [re.sub(r"\s", "", cell.key) for cell in cells]
-    task = next((i for i, key in enumerate(keys) if _TASK.fullmatch(key)), None)
-    responsible = any(_RESPONSIBLE.fullmatch(key) for i, key in enumerate(keys) if i != task)
-    if task is None or not responsible:
+    meanings = [_meaning(key) for key in keys]
+    if not any(m in ("lead", "responsible") for m in meanings):
         return None
-    number = next((i for i, key in enumerate(keys) if _NUMBER.fullmatch(key)), None)
-    return TableHeader(task, number, tuple(cells))
+    tasks = [i for i, m in enumerate(meanings) if m == "task"]
+    if not tasks:
+        return None
+    # Several task-like columns (重点任务 / 具体措施): the widest text is read as the task, the first one here.
+    number = next((i for i, m in enumerate(meanings) if m == "number"), None)
+    return TableHeader(tasks[-1] if len(tasks) > 1 else tasks[0], number, tuple(meanings), tuple(cells))
 
 
 def row_parts(header: TableHeader, cells: list[Cell]) -> tuple[str, str, str, str, str] | None:
@@ -71,11 +109,25 @@ def row_parts(header: TableHeader, cells: list[Cell]) -> tuple[str, str, str, st
         label = cells[header.number].text
     texts: list[str] = []
     keys: list[str] = []
-    for index, cell in enumerate(cells):
-        if index in (header.task, header.number) or not cell.text or index >= len(header.labels):
+    for index, meaning in enumerate(header.meanings):
+        if index in (header.task, header.number) or index >= len(header.labels):
             continue
-        name = header.labels[index]
-        texts.append(f"{name.text}：{cell.text}")
-        keys.append(f"{name.key}:{cell.key}")
+        cell = cells[index] if index < len(cells) else Cell("", "")
+        if meaning in _INHERITED:
+            if cell.text:
+                header.carried[index] = cell
+            else:
+                cell = header.carried.get(index, cell)
+        if not cell.text:
+            continue
+        name = _CANONICAL.get(meaning or "", header.labels[index].text)
+        name_key = _CANONICAL.get(meaning or "", header.labels[index].key)
+        texts.append(f"{name}：{cell.text}")
+        keys.append(f"{name_key}:{cell.key}")
     task = cells[header.task]
+    for index, meaning in enumerate(header.meanings):
+        # Other task-like columns (具体措施 beside 重点任务) belong to the task's text.
+        if meaning == "task" and index != header.task and index < len(cells) and cells[index].text:
+            texts.insert(0, cells[index].text)
+            keys.insert(0, cells[index].key)
     return label, task.text, task.key, "\n".join(texts), "\n".join(keys)

@@ -34,14 +34,8 @@ _ORGAN_SUFFIXES = tuple(
             "科",
             "所",
             "站",
-            "队",
             "社",
-            "台",
-            "校",
-            "馆",
             "室",
-            "庭",
-            "行",
             "司",
             "中心",
             "总部",
@@ -69,7 +63,6 @@ _ORGAN_SUFFIXES = tuple(
             "盟",
             "州",
             "省",
-            "团",
             "联",
             "协",
             "小组",
@@ -106,7 +99,9 @@ _ORGAN_SUFFIXES = tuple(
 _NOT_IN_NAME = re.compile(r"[。；;！!？?：:“”\"《》\s]|\d{4}|的|了|要|将|把|被|在|从|向|于|为|是")
 _NAME_MAX = 30
 # "等" tails: "农业农村部等" (nothing more), "人力资源社会保障部等有关部门和单位" (the generic unit 有关部门和单位).
-_ETC_RE = re.compile(r"等(?P<generic>(?:其他|其余)?(?:有关|相关)(?:部门|单位|机构)(?:和单位|和部门|及单位)?)?$")
+_ETC_RE = re.compile(
+    r"等(?P<generic>(?:其他|其余)?(?:有关|相关)(?:部门|单位|机构)(?:和单位|和部门|及单位)?)?$"
+)
 _ETC_BARE_RE = re.compile(r"等(?:部门|单位|机构|方面)$")
 # "A（牵头）" inside a list.
 _LEAD_MARK_RE = re.compile(r"[（(]\s*(?:牵头|牵头单位|牵头部门|主责)\s*[）)]$")
@@ -130,6 +125,23 @@ def looks_like_unit(name: str) -> bool:
     if not 2 <= len(name) <= _NAME_MAX or _NOT_IN_NAME.search(name):
         return False
     return GENERIC_RE.fullmatch(name) is not None or name.endswith(_ORGAN_SUFFIXES)
+
+
+# A named body (not a class of bodies): a level or place prefix, or a central organ's short name (财政部).
+_NAMED_PREFIX_RE = re.compile(
+    r"^(?:国务院|国家|中央|中共|全国|省(?!级)|自治区|内蒙古|市(?!场|级)|州|盟|县|旗|区(?!域)"
+    r"|[\u4e00-\u9fff]{2,7}?(?:省|市|自治区|自治州|特别行政区|地区|盟|县|旗|区|新区))"
+)
+_CENTRAL_ORGAN_RE = re.compile(r"^[\u4e00-\u9fff]{1,10}(?:部|委|总局|署|局|办|厅|院|银行|总社|会)$")
+_VERB_RE = re.compile(r"制定|建立|推进|开展|加强|加快|组织|负责|实施|落实|研究|完善|做好|进行|提出|印发|出台")
+_CLASS_START = ("各", "有关", "相关", "其他", "其余", "全")
+
+
+def looks_like_named_body(name: str) -> bool:
+    """A specific body by its structure (自治区生态环境厅, 上海市财政局, 财政部), not a class (有关部门)."""
+    if not looks_like_unit(name) or name.startswith(_CLASS_START) or _VERB_RE.search(name):
+        return False
+    return _NAMED_PREFIX_RE.match(name) is not None or _CENTRAL_ORGAN_RE.match(name) is not None
 
 
 def _trim(view: str, a: int, b: int) -> tuple[int, int]:

@@ -343,7 +343,7 @@ def test_task_table_rows_are_measures_with_their_cells_as_labelled_lines() -> No
         "2\t淘汰燃煤小锅炉\t自治区发展改革委\t\t2019年底前\n"
         "二、保障措施\n（一）加强组织领导。内容。\n"
     )
-    assert _paths(plan) == [["一", "#1"], ["一", "#2"], ["二", "(一)"]]
+    assert _paths(plan) == [["一", "1"], ["一", "2"], ["二", "(一)"]]
     first = plan.measures[0]
     assert first.title == "治理工业扬尘"
     assert first.body == "牵头单位：自治区生态环境厅\n配合单位：自治区水利厅\n完成时限：2020年底前"

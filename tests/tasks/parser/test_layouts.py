@@ -1,0 +1,35 @@
+"""Layouts of real documents: PDF running heads, numbering that restarts per part, very long lists."""
+
+from __future__ import annotations
+
+from duban.tasks.parser import parse
+
+
+def test_running_heads_beside_page_numbers_are_not_text() -> None:
+    pages = "".join(
+        f"（{n}）加强第{i}项工作。推进相关工作，落实各项要求，确保取得成效。\n— {i} —\n上海市人民政府办公厅文件\n"
+        for i, n in enumerate("一二三四五", 1)
+    )
+    plan = parse("一、主要任务\n" + pages)
+    assert len(plan.measures) == 5
+    assert all("办公厅文件" not in m.body for m in plan.measures)
+
+
+def test_a_line_that_only_repeats_in_the_text_is_kept() -> None:
+    plan = parse("一、主要任务\n（一）加强统筹。\n各区政府\n（二）加强保障。\n各区政府\n（三）加强督查。\n各区政府\n各单位要按期报送进展情况。\n")
+    assert [m.body for m in plan.measures][:2] == ["各区政府", "各区政府"]
+
+
+def test_numbering_restarts_in_every_part() -> None:
+    plan = parse(
+        "一、大气\n1.治理扬尘。内容。\n2.淘汰锅炉。内容。\n二、水\n1.整治黑臭水体。内容。\n2.保护水源。内容。\n"
+    )
+    assert [list(m.path) for m in plan.measures] == [["一", "1."], ["一", "2."], ["二", "1."], ["二", "2."]]
+
+
+def test_more_than_999_items() -> None:
+    items = "".join(f"{n}.开展第{n}项整改。按期完成整改。（责任单位：区生态环境局）\n" for n in range(1, 1206))
+    plan = parse("一、问题清单\n" + items)
+    assert len(plan.measures) == 1205
+    assert plan.measures[-1].path == ("一", "1205.")
+    assert plan.measures[-1].responsibility.lead == ("区生态环境局",)
