@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 FAULTS_TIMEOUT ?= 780
 
-.PHONY: run test lint typecheck pytest install migrate seed bench faults clean migration
+.PHONY: run test lint typecheck pytest install migrate seed bench faults clean migration eval
 
 $(STAMP): pyproject.toml
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -26,11 +26,11 @@ run: seed
 	$(VENV)/bin/duban run
 
 lint: install
-	$(VENV)/bin/ruff check duban tests bench faults
-	$(VENV)/bin/ruff format --check duban tests bench faults
+	$(VENV)/bin/ruff check duban tests bench faults evaluation
+	$(VENV)/bin/ruff format --check duban tests bench faults evaluation
 
 typecheck: install
-	$(VENV)/bin/mypy duban tests bench faults
+	$(VENV)/bin/mypy duban tests bench faults evaluation
 
 pytest: install
 	$(VENV)/bin/pytest -q
@@ -40,6 +40,10 @@ test: lint typecheck pytest
 bench: install
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m bench.run
+
+# Parser quality on every document with hand-written truth: writes docs/parser-quality.md, checks the floor.
+eval: install
+	$(PY) -m evaluation.run
 
 # Faults on private PostgreSQL/Redis/SMTP servers (never the shared ones); writes docs/faults.md.
 faults: install

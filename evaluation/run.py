@@ -134,9 +134,9 @@ def report(scores: list[DocumentScore], seconds: float) -> str:
         "# Parser quality",
         "",
         "Written by `make eval` (`python -m evaluation.run`): every document with hand-written truth, parsed",
-        "as `duban plans parse --format json` prints it, matched to the truth measure by measure (one to one,",
-        "in reading order, by each measure's first characters, heading or annotation). Lead exact and",
-        "cooperating F1 are over the measures found; a deadline is invented when the truth has none;",
+        "as `duban plans parse --format json` prints it, matched to the truth measure by measure (one",
+        "to one, in reading order, by each measure's first characters, heading or annotation). Lead exact",
+        "and cooperating F1 are over the measures found; a deadline is invented when the truth has none;",
         "units not in the text are output names (not rule proposals) that do not occur in the document.",
         "`make test` fails when a total falls below `evaluation/floor.json`.",
         "",
@@ -144,8 +144,8 @@ def report(scores: list[DocumentScore], seconds: float) -> str:
         "",
         "## Totals",
         "",
-        "| collection | docs | measures | found | recall | precision | lead exact | coop F1 | deadline exact |"
-        " invented deadlines | units not in text | rule proposals |",
+        "| collection | docs | measures | found | recall | precision | lead exact | coop F1 |"
+        " deadline exact | invented deadlines | units not in text | rule proposals |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, group in groups(scores).items():

@@ -1,4 +1,4 @@
-"""Scoring one document: the parser's JSON (as `duban plans parse --format json` prints it) against its truth."""
+"""Scoring one document: the parser's JSON (`duban plans parse --format json`) against its truth."""
 
 from __future__ import annotations
 
@@ -87,7 +87,9 @@ def _locate(truth: TruthMeasure, measures: list[tuple[str, int]], taken: set[int
     return None
 
 
-def score_document(truth: TruthDocument, parsed: dict[str, Any] | None, text: str, error: str | None) -> DocumentScore:
+def score_document(
+    truth: TruthDocument, parsed: dict[str, Any] | None, text: str, error: str | None
+) -> DocumentScore:
     """Match the truth's measures to the parser's, one to one in reading order, and count."""
     measures: list[dict[str, Any]] = list(parsed.get("measures", [])) if parsed else []
     score = DocumentScore(truth.name, truth.collection, len(truth.measures), len(measures), error=error)
@@ -137,4 +139,6 @@ def _judge(score: DocumentScore, item: TruthMeasure, measure: dict[str, Any]) ->
     score.coop_fp += len(cooperating - wanted)
     score.coop_fn += len(wanted - cooperating)
     if cooperating != wanted:
-        score.misses.append(f"{item.label}：配合 / cooperating {sorted(cooperating)} ≠ {list(item.cooperating)}")
+        score.misses.append(
+            f"{item.label}：配合 / cooperating {sorted(cooperating)} ≠ {list(item.cooperating)}"
+        )

@@ -1,4 +1,4 @@
-"""Truth files: the golden reading of the seeds and the corpus format (`*.truth.json` beside each document)."""
+"""Truth files: the golden reading of the seeds and the corpus format (`*.truth.json` beside documents)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,9 @@ def load_folder(folder: Path, collection: str) -> list[TruthDocument]:
         if document is None:
             raise FileNotFoundError(f"no document beside {truth_file}")
         measures = tuple(_corpus_measure(measure) for measure in data["measures"])
-        documents.append(TruthDocument(truth_file.name.removesuffix(".truth.json"), document, collection, measures))
+        documents.append(
+            TruthDocument(truth_file.name.removesuffix(".truth.json"), document, collection, measures)
+        )
     return documents
 
 

@@ -1,17 +1,21 @@
-"""Bytes to text: UTF-8 (with or without BOM), UTF-16/32 with BOM, GB18030/GBK, and .docx files.
+"""Bytes to text: PDF, .docx and .xlsx files, and text in UTF-8 (with or without BOM), UTF-16/32, GB18030/GBK.
 
-There is no statistical charset detector: a strict cascade (UTF-8, then GB18030) with a sanity check on
-what the decoded text looks like is enough for Chinese government documents and never guesses silently.
+The format is told from the bytes (files_sniff), never from the name alone; each file format has its reader
+(files_pdf, files_docx, files_xlsx). There is no statistical charset detector: a strict cascade (UTF-8,
+then GB18030) with a sanity check on what the decoded text looks like is enough for Chinese government
+documents and never guesses silently.
 """
 
 from __future__ import annotations
 
 import codecs
-import io
 import re
-import zipfile
 
-from duban.tasks.parser.model import ParseError
+from duban.tasks.parser.files_common import reject as _reject
+from duban.tasks.parser.files_docx import docx_text
+from duban.tasks.parser.files_pdf import pdf_text
+from duban.tasks.parser.files_sniff import FileKind, sniff
+from duban.tasks.parser.files_xlsx import xlsx_text
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -20,7 +24,6 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_ZIP_MAGIC = b"PK\x03\x04"
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # Characters a Chinese document is made of: ASCII, CJK punctuation, ideographs, full-width forms, etc.
 _PLAUSIBLE = re.compile(
@@ -28,10 +31,6 @@ _PLAUSIBLE = re.compile(
     r"\u3040-\u30ff\u3200-\u33ff\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]"
 )
 _MIN_PLAUSIBLE_SHARE = 0.97
-
-
-def _reject(message_zh: str, message_en: str, code: str, line: int | None = None) -> ParseError:
-    return ParseError(message_zh, message_en, code=code, line=line)
 
 
 def _plausible(text: str) -> bool:
@@ -54,48 +53,6 @@ def _check_binary(data: bytes) -> None:
         )
 
 
-def _docx_text(data: bytes) -> str:
-    """Paragraph and table texts of a .docx, one paragraph (or table row) a line, in document order."""
-    try:
-        import docx  # python-docx is imported lazily: most inputs are plain text
-        from docx.table import Table
-        from docx.text.paragraph import Paragraph
-
-        document = docx.Document(io.BytesIO(data))
-    except (
-        Exception
-    ) as error:  # python-docx raises many kinds (KeyError, ValueError, BadZipFile, lxml errors)
-        raise _reject(
-            "无法读取该 Word 文档", f"cannot read the Word document ({type(error).__name__})", "bad_docx"
-        ) from error
-    lines: list[str] = []
-    for block in document.element.body.iterchildren():
-        tag = block.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            lines.append(Paragraph(block, document).text)
-        elif tag == "tbl":
-            for row in Table(block, document).rows:
-                cells: list[str] = []
-                for cell in row.cells:
-                    value = cell.text.strip()
-                    if value and (not cells or cells[-1] != value):  # merged cells repeat their text
-                        cells.append(value)
-                lines.append("\t".join(cells))
-    return "\n".join(lines)
-
-
-def _is_docx(data: bytes, filename: str | None) -> bool:
-    if not data.startswith(_ZIP_MAGIC):
-        return False
-    if filename and filename.lower().endswith(".docx"):
-        return True
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "word/document.xml" in archive.namelist()
-    except zipfile.BadZipFile:
-        return False
-
-
 def _utf16_without_bom(data: bytes) -> str | None:
     """UTF-16 saved without a BOM: no NUL in the decoded text, line breaks, and it looks like a document."""
     if len(data) < 4 or len(data) % 2:
@@ -111,20 +68,22 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 def decode_bytes(data: bytes, filename: str | None = None) -> str:
-    """The text of a document file; raises ParseError for empty, binary or undecodable input."""
+    """The text of a document file (text, PDF, .docx, .xlsx); ParseError for anything it cannot read."""
     if not data or not data.strip():
         raise _reject("文件为空", "the file is empty", "empty_document")
-    if _is_docx(data, filename):
-        text = _docx_text(data)
+    kind = sniff(data, filename)
+    if kind is FileKind.pdf:
+        return pdf_text(data)
+    if kind is FileKind.docx:
+        text = docx_text(data)
         if not text.strip():
             raise _reject("Word 文档中没有文字", "the Word document contains no text", "empty_document")
         return text
-    if data.startswith(_ZIP_MAGIC) or (filename and filename.lower().endswith((".doc", ".pdf", ".wps"))):
-        raise _reject(
-            "不支持该文件格式，请提供 .txt 或 .docx 文件",
-            "unsupported file format; give a .txt or .docx file",
-            "unsupported_format",
-        )
+    if kind is FileKind.xlsx:
+        text = xlsx_text(data)
+        if not text.strip():
+            raise _reject("Excel 表格中没有内容", "the spreadsheet contains no text", "empty_document")
+        return text
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:

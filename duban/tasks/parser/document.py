@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from duban.tasks.chinese import detect_script, to_simplified
 from duban.tasks.parser.decode import decode_bytes
+from duban.tasks.parser.facts import NO_RULES
 from duban.tasks.parser.header import find_doc_year, find_horizon, find_issue_date, find_title
 from duban.tasks.parser.model import ParsedMeasure, ParsedPlan, ParseWarning, SourcedTarget, join_title_body
 from duban.tasks.parser.normalize import Line, split_lines
@@ -21,10 +22,8 @@ from duban.tasks.parser.paragraphs import (
     strip_inline_source,
 )
 from duban.tasks.parser.regions import extract_regions
-from duban.tasks.parser.facts import NO_RULES
 from duban.tasks.parser.responsibility import doc_rule_updates, extract_responsibility
-from duban.tasks.parser.sections import MeasureDraft
-from duban.tasks.parser.sections import Finaliser, trim_closing
+from duban.tasks.parser.sections import Finaliser, MeasureDraft, trim_closing
 from duban.tasks.parser.segments import split_segments
 from duban.tasks.parser.targets import extract_targets
 from duban.tasks.parser.timex import extract_times

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from duban.tasks.chinese import to_simplified, to_traditional
 from duban.tasks.parser.normalize import Line
@@ -42,6 +43,13 @@ _NOTICE = re.compile(r"关于(?:印发|转发|下发|发布)\s?(《?.{4,80}?》?
 _YEAR_RANGE = re.compile(r"(\d{4})\s?[—–\-－~～至到]\s?(\d{4})")
 _FIVE_YEAR = re.compile(r"十([一二三四五六七八九])五")
 _BY_YEAR = re.compile(r"到\s?(\d{4})\s?年")
+# 文号 on a line of its own: 沪府办发〔2025〕11号, 国办发〔2018〕128号, 内政发[2018]17号 (brackets vary).
+_DOC_NUMBER = re.compile(
+    r"[\u4e00-\u9fff]{1,12}(?:[〔\[［【(（]\s?((?:19|20)\d{2})\s?[〕\]］】)）])\s?第?\s?\d{1,4}\s?号"
+)
+# The plan's own year in its title: 2024年工作要点, 松江区城市更新2025年度实施计划, 实施方案（2023年）.
+_TITLE_YEAR = re.compile(r"(?<![\d到至—–\-－~～])((?:19|20)\d{2})\s?年(?!\s?[—–\-－~～至到]|[底末前起])")
+_NUMBER_LINES = 40  # the 文号 stands at the head, under the title
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +192,40 @@ def find_horizon(title: str | None, title_key: str | None, goals_texts: Sequence
         if found is not None:
             return dt.date(int(found.group(1)), 12, 31)
     return None
+
+
+def find_doc_number_year(header: Sequence[Line]) -> int | None:
+    """The year of the document number (文号) on a head line of its own: 国办发〔2018〕128号 → 2018."""
+    for line in [line for line in header if line.key][:_NUMBER_LINES]:
+        key = re.sub(r"\s", "", line.key)
+        found = _DOC_NUMBER.match(key)
+        if found is not None and len(key) - found.end() <= 12 and not _TITLE_STOP.search(key[: found.end()]):
+            return int(found.group(1))
+    return None
+
+
+def find_title_year(title: str | None) -> int | None:
+    """The one year a plan's title gives as its own (2024年工作要点), not a span (2021-2023年) or a target."""
+    return _title_year(title) if title else None
+
+
+@lru_cache(maxsize=64)
+def _title_year(title: str) -> int | None:
+    key = to_simplified(title)
+    if _YEAR_RANGE.search(key) or _BY_YEAR.search(key):
+        return None
+    years = {int(found.group(1)) for found in _TITLE_YEAR.finditer(key)}
+    return years.pop() if len(years) == 1 else None
+
+
+def find_doc_year(issue_date: dt.date | None, header: Sequence[Line], title: Title | None) -> int | None:
+    """The document's own year, for deadlines that name no year: issue date, else 文号, else the title's year.
+
+    A plan for the next year issued in the year before ("2025年工作要点" dated 2024-12-20, or numbered
+    〔2024〕) speaks of its own year: the title's year wins when it is the year after the issue's.
+    """
+    titled = find_title_year(title.text if title is not None else None)
+    issued = issue_date.year if issue_date is not None else find_doc_number_year(header)
+    if issued is None:
+        return titled
+    return titled if titled == issued + 1 else issued

@@ -7,7 +7,8 @@ Read, in this order of trust:
 - `由X牵头` in the running text, which picks the lead out of a `责任单位` list or stands alone.
 Document-wide rules hold from where they are written until the document ends: the first-listed rule
 (`排在第一位的部门为牵头部门，下同`, `列第一位者为牵头单位`) and a standing implementer
-(`以下均需试点城市政府落实，不再列出`). Units are kept verbatim; resolving them to departments is not done here.
+(`以下均需试点城市政府落实，不再列出`). Units are kept verbatim; resolving them to departments is
+not done here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from duban.tasks.parser.body_actors import body_actors
 from duban.tasks.parser.facts import (
     DocRules,
     Responsibility,
@@ -23,7 +25,7 @@ from duban.tasks.parser.facts import (
     UnitRole,
 )
 from duban.tasks.parser.textview import book_title_spans, bracket_spans, in_spans, search_view, split_top
-from duban.tasks.parser.units import NameSpan, looks_like_named_body, read_names
+from duban.tasks.parser.units import NameSpan, read_names
 
 FIRST_IS_LEAD_RE = re.compile(
     r"(?:列|排|位|居)?(?:在|于)?(?:第一位|首位|第一个|最前|前面)[^。；;，,\n（）()]{0,8}?(?:为|是|系)"
@@ -102,15 +104,7 @@ _ROLE_OF_CORE = {
 _TIME_PIECE_RE = re.compile(
     r"\d{1,4}[ \t\u3000]*[年月日]|[年月]底|底前|年内|长期|持续|季度|上半年|下半年|立即|即时"
 )
-_BY_RE = re.compile(r"由(?P<names>[^，,。；;由（）()]{2,80}?)(?P<word>牵头负责|牵头|负责|会同)")
 _SENTENCE_SEPARATORS = "。；;\n"
-_PREFIX_ONLY_RE = re.compile(r"(?:内蒙古)?自治区|[\u4e00-\u9fff]{0,6}(?:省|市|县|区|盟|旗|州)")
-_CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n]{3,80}")
-_ACTOR_RE = re.compile(
-    r"(?P<names>[^，,。；;、由]{2,40}?(?:、[^，,。；;、由]{2,40}?)*)"
-    r"(?:要|将|应|须|需|应当|继续|负责)?(?P<word>牵头|会同)"
-)
-_ATTRIBUTIVE_RE = re.compile(r"[^，,。；;\n]{0,30}?的")
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,54 +286,6 @@ def doc_rule_updates(text: str, rules: DocRules) -> DocRules:
     return DocRules(first_listed_is_lead=first, standing_units=standing, standing_text=standing_text)
 
 
-def _names_before_verb(view: str, text: str, start: int, stop: int) -> list[NameSpan]:
-    """Named bodies listed from `start` up to the verb after them ("会同自治区财政厅、生态环境厅制定…")."""
-    pieces = split_top(view, start, min(stop, start + 120), "、")
-    names: list[NameSpan] = []
-    for index, (a, b) in enumerate(pieces):
-        last = index == len(pieces) - 1
-        found = None
-        for end in range(a + 3, b + 1) if last else (b,):
-            name = view[a:end]
-            if looks_like_named_body(name) and not _PREFIX_ONLY_RE.fullmatch(name):
-                found = NameSpan(text[a:end], a, end)
-                break
-        if found is None:
-            return names if last else []
-        names.append(found)
-    return names
-
-
-def _body_actors(view: str, text: str, books: list[tuple[int, int]]) -> list[UnitMention]:
-    """Bodies the running text makes lead or partner: "由X牵头", "由X会同Y…", "X要牵头推进…", "X会同Y…"."""
-    units: list[UnitMention] = []
-    for found in _BY_RE.finditer(view):
-        if in_spans(found.start(), books) or _ATTRIBUTIVE_RE.match(view, found.end()):
-            continue  # "一支由政府牵头、企业支持的队伍" describes a team; it assigns nothing
-        names = read_names(view, text, found.start("names"), found.end("names"))
-        if not names or not all(looks_like_named_body(n.name) for n in names):
-            continue
-        units += [
-            UnitMention(n.name, "lead", "written", n.start, n.end, f"由…{found.group('word')}") for n in names
-        ]
-        if found.group("word") == "会同":
-            partners = _names_before_verb(view, text, found.end(), len(view))
-            units += [UnitMention(n.name, "cooperating", "written", n.start, n.end, "会同") for n in partners]
-    for clause in _CLAUSE_RE.finditer(view):
-        head = _ACTOR_RE.match(clause.group(0))
-        if head is None or in_spans(clause.start(), books):
-            continue
-        start = clause.start()
-        names = read_names(view, text, start, start + head.end("names"))
-        if not names or not all(looks_like_named_body(n.name) for n in names):
-            continue
-        units += [UnitMention(n.name, "lead", "written", n.start, n.end, head.group("word")) for n in names]
-        if head.group("word") == "会同":
-            partners = _names_before_verb(view, text, start + head.end(), clause.end())
-            units += [UnitMention(n.name, "cooperating", "written", n.start, n.end, "会同") for n in partners]
-    return units
-
-
 def extract_responsibility(text: str, rules: DocRules) -> Responsibility:
     """Who the measure's text makes lead, cooperating, guiding or implementing, each unit as written."""
     view = search_view(text)
@@ -355,7 +301,7 @@ def extract_responsibility(text: str, rules: DocRules) -> Responsibility:
     source: ResponsibilitySource | None = None
     if units:
         source = "convention" if by_convention and not stated_here else "explicit"
-    by = _body_actors(view, text, book_title_spans(view))
+    by = body_actors(view, text, book_title_spans(view))
     if by:
         named = {u.name for u in units}
         leads = {n.name for n in by if n.role == "lead"}
@@ -389,7 +335,7 @@ def _annotation_units(annotation: Annotation, first_is_lead: bool) -> tuple[list
         and any(g.role == "responsible" for g in groups)
         and any(g.role == "carry" for g in groups)
     ):
-        # "A、B按职责分工负责落实，各区政府组织落实": those who answer for it lead, those who carry it out cooperate.
+        # "A、B按职责分工负责落实，各区政府组织落实": who answers for it leads, who carries it out cooperates.
         groups = tuple(replace(g, role="lead") if g.role == "responsible" else g for g in groups)
         has_lead = True
     units: list[UnitMention] = []
@@ -397,9 +343,7 @@ def _annotation_units(annotation: Annotation, first_is_lead: bool) -> tuple[list
     for group in groups:
         for index, name in enumerate(group.names):
             role: UnitRole
-            if name.lead_mark:
-                role = "lead"
-            elif group.role == "lead":
+            if name.lead_mark or group.role == "lead":
                 role = "lead"
             elif group.role == "coop":
                 role = "cooperating"
@@ -416,8 +360,8 @@ def _annotation_units(annotation: Annotation, first_is_lead: bool) -> tuple[list
             else:
                 role = "lead"
             units.append(UnitMention(name.name, role, "written", name.start, name.end, group.wording))
-    for name in annotation.standing:
-        units.append(UnitMention(name, "implementer", "written", None, None, "不再列出"))
+    for standing in annotation.standing:
+        units.append(UnitMention(standing, "implementer", "written", None, None, "不再列出"))
     return units, used
 
 

@@ -95,7 +95,7 @@ def read_header(cells: list[Cell]) -> TableHeader | None:
     tasks = [i for i, m in enumerate(meanings) if m == "task"]
     if not tasks:
         return None
-    # Several task-like columns (重点任务 / 具体措施): the widest text is read as the task, the first one here.
+    # Several task-like columns (重点任务 / 具体措施): the last is the task, the others join its text.
     number = next((i for i, m in enumerate(meanings) if m == "number"), None)
     return TableHeader(tasks[-1] if len(tasks) > 1 else tasks[0], number, tuple(meanings), tuple(cells))
 

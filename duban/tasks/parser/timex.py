@@ -21,21 +21,40 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from duban.tasks.parser.facts import Frequency, Milestone, Recurrence, TimeExpr, TimeInfo
-from duban.tasks.parser.textview import book_title_spans, cn_int, in_spans, search_view
+from duban.tasks.parser.textview import book_title_spans, in_spans, search_view
+from duban.tasks.parser.timex_months import (
+    DAY,
+    MD,
+    MONTH_GATE,
+    MONTH_RE,
+    SP,
+    XUN_DAY,
+    Cand,
+    adverbial,
+    impossible_dates,
+    is_base,
+    month_end,
+    next_char,
+    num,
+    ongoing_slot,
+    ongoing_text,
+    prev_context,
+    safe_date,
+    scan_month,
+)
 
-_SP = r"[ \t\u3000\u00a0]*"
-_MD = r"(?:\d{1,2}|十[一二]?|[一二三四五六七八九])"
-_DAY = r"(?:\d{1,2}|[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+__all__ = ["extract_times", "impossible_dates", "ongoing_text"]
+
+_SP, _MD, _DAY = SP, MD, DAY
 _YEAR = r"(?<!\d)(?P<y>(?:19|20)\d{2})(?!\d)"
 
 _YEAR_RE = re.compile(
     rf"(?P<pre>截止到|截至|截止|到|至)?{_SP}{_YEAR}{_SP}年"
     rf"(?:{_SP}(?P<half>上半年|下半年|年中)"
     rf"|{_SP}第?(?P<q>[一二三四1-4])季度"
-    rf"|{_SP}(?P<m>{_MD}){_SP}月(?:{_SP}(?P<d>{_DAY}){_SP}[日号])?)?"
+    rf"|{_SP}(?P<m>{_MD}){_SP}月(?:{_SP}(?P<d>{_DAY}){_SP}[日号])?(?:{_SP}(?P<xun>[上中下])旬)?)?"
     rf"(?P<end>{_SP}(?:年底|年末|底|末|内))?"
     rf"(?P<bef>{_SP}(?:以前|之前|前)(?!后))?"
     rf"(?P<frm>{_SP}(?:起|开始))?"
@@ -54,12 +73,6 @@ _REL_N_RE = re.compile(
     r"(?P<u>个工作日|工作日|个自然日|自然日|日|天|个月|月|周|个星期|星期|年)"
     rf"{_SP}(?:以内|之内|内)"
 )
-_REL_M_RE = re.compile(
-    r"(?<![\d年])(?P<q>今年|本年度|本年|当年|明年|次年|翌年|上一年度|上一年|上年度|上年|每年|年度)?"
-    rf"{_SP}(?:(?P<m>{_MD}){_SP}月(?:{_SP}(?P<d>{_DAY}){_SP}[日号])?(?P<end>底|末)?(?P<bef>以前|之前|前)?(?<=[底末前])"
-    r"|(?P<ye>年底|年末|年内)(?P<bef2>以前|之前|前)?)"
-    r"|(?<![\d年])(?P<q2>今年|本年|当年|明年|次年|翌年|上年|每年)(?P<ye2>底|末|内)(?:以前|之前|前)?"
-)
 _FREQ_RE = re.compile(
     r"(?P<f>每周|每星期|每个月|每月|按月|逐月|每个季度|每季度|每季|按季度|按季|每半年|每年度|每一年|每年|按年度)"
 )
@@ -72,42 +85,6 @@ _RATE_RE = re.compile(
 )
 _CLAUSE_END = "，,；;。！？!?\n"
 _CLAUSE_END_RE = re.compile("[，,；;。！？!?\n]")
-_BOUNDARY = set("。；;，,：:！？!?\n\r") | {""}
-_ADVERBS = (
-    "力争",
-    "争取",
-    "确保",
-    "力求",
-    "计划",
-    "预计",
-    "要在",
-    "在",
-    "于",
-    "将",
-    "拟",
-    "并",
-    "要",
-    "实现",
-)
-_NOT_AFTER = set("的度间以代份版第相比同基为中初至到后来和与及或前左内末是")
-_BASE_BEFORE = ("比", "较", "与", "同", "相比", "对比", "相较", "低于", "高于", "超过", "等于")
-_BASE_AFTER = (
-    "的基础上",
-    "基础上",
-    "为基数",
-    "为基准",
-    "为基期",
-    "基准",
-    "水平",
-    "相比",
-    "比较",
-    "同期",
-    "以来",
-    "来",
-    "后",
-    "以后",
-    "左右",
-)
 _FREQS: dict[str, Frequency] = {
     "周": "weekly",
     "星期": "weekly",
@@ -116,25 +93,21 @@ _FREQS: dict[str, Frequency] = {
     "半年": "half_yearly",
     "年": "yearly",
 }
-_RECURRING_Q = {"当年", "次年", "翌年", "上一年度", "上一年", "上年度", "上年", "每年", "年度"}
 
 
-@dataclass(frozen=True, slots=True)
-class _Cand:
-    start: int
-    end: int
-    expr: TimeExpr | None  # None: the span is consumed but is no time fact (base year, plan span…)
-    years: tuple[int, ...] = ()
+def extract_times(text: str, issue_date: dt.date | None = None, doc_year: int | None = None) -> TimeInfo:
+    """Read every time expression of a measure's text (simplified or traditional script).
 
-
-def extract_times(text: str, issue_date: dt.date | None = None) -> TimeInfo:
-    """Read every time expression of a measure's text (simplified or traditional script)."""
+    `doc_year` is the document's own year (`header.find_doc_year`): deadlines that name no year
+    ("6月底前", "第三季度", "年内") fall in it; without it, in the issue date's year; without both, undated.
+    """
     view = search_view(text)
     books = book_title_spans(view)
-    cands: list[_Cand] = []
+    year = doc_year if doc_year is not None else (issue_date.year if issue_date is not None else None)
+    cands: list[Cand] = []
     for regex, gate, build in _SCANNERS:
         for m in _matches(regex, gate, view, 40):
-            cand = build(m, view, text, books, issue_date)
+            cand = build(m, view, text, books, issue_date, year)
             if cand is not None:
                 cands.append(cand)
     chosen = _select(cands)
@@ -161,9 +134,9 @@ def _matches(
                 break
 
 
-def _select(cands: list[_Cand]) -> list[_Cand]:
+def _select(cands: list[Cand]) -> list[Cand]:
     """Earliest start wins, then the longest; overlapping candidates are dropped."""
-    chosen: list[_Cand] = []
+    chosen: list[Cand] = []
     last_end = -1
     for cand in sorted(cands, key=lambda c: (c.start, -(c.end - c.start))):
         if cand.start >= last_end:
@@ -172,7 +145,7 @@ def _select(cands: list[_Cand]) -> list[_Cand]:
     return chosen
 
 
-def _assemble(chosen: list[_Cand], view: str, text: str) -> TimeInfo:
+def _assemble(chosen: list[Cand], view: str, text: str) -> TimeInfo:
     exprs = [c.expr for c in chosen if c.expr is not None]
     dated = [e for e in exprs if e.date is not None and e.kind in ("deadline", "relative")]
     deadline_like = [
@@ -189,9 +162,10 @@ def _assemble(chosen: list[_Cand], view: str, text: str) -> TimeInfo:
             seen.add((e.date, e.text))
             milestones.append(Milestone(date=e.date, text=e.text))
     unresolved = [e for e in exprs if e.kind == "relative" and e.date is None]
+    ongoing = ongoing_slot(view) is not None  # "完成时限：长期坚持": the measure has no deadline
     return TimeInfo(
-        deadline=max((e.date for e in dated if e.date is not None), default=None),
-        deadline_text=deadline_like[0].text if deadline_like else None,
+        deadline=None if ongoing else max((e.date for e in dated if e.date is not None), default=None),
+        deadline_text=deadline_like[0].text if deadline_like and not ongoing else None,
         milestones=tuple(milestones),
         from_dates=tuple(from_exprs),
         recurrence=_recurrence(view, text),
@@ -202,108 +176,70 @@ def _assemble(chosen: list[_Cand], view: str, text: str) -> TimeInfo:
     )
 
 
-def _prev_context(view: str, start: int) -> str:
-    """Up to 4 characters before `start`, spaces removed."""
-    return re.sub(r"[ \t\u3000\u00a0]", "", view[max(0, start - 8) : start])[-4:]
-
-
-def _next_char(view: str, end: int) -> str:
-    rest = view[end : end + 8].lstrip(" \t\u3000\u00a0")
-    return rest[:1]
-
-
-def _is_base(view: str, start: int, end: int) -> bool:
-    before = _prev_context(view, start)
-    after = view[end : end + 6].lstrip(" \t\u3000\u00a0")
-    return before.endswith(_BASE_BEFORE) or after.startswith(_BASE_AFTER)
-
-
-def _adverbial(view: str, start: int, end: int) -> bool:
-    """A bare year phrase used as a by-when adverbial: clause-initial (or after 力争/在…) and predicative."""
-    before = _prev_context(view, start)
-    if not (before[-1:] in _BOUNDARY or before.endswith(_ADVERBS)):
-        return False
-    nxt = _next_char(view, end)
-    if nxt in ("，", ",", "、"):
-        return True
-    return bool(nxt) and "\u4e00" <= nxt <= "\u9fff" and nxt not in _NOT_AFTER
-
-
-def _safe_date(y: int, m: int, d: int) -> dt.date | None:
-    try:
-        return dt.date(y, m, d)
-    except ValueError:
-        return None
-
-
-def _month_end(y: int, m: int) -> dt.date | None:
-    if not 1 <= m <= 12 or not dt.MINYEAR <= y <= dt.MAXYEAR:
-        return None
-    return dt.date(y, m, calendar.monthrange(y, m)[1])
-
-
-def _num(s: str | None) -> int | None:
-    if s is None:
-        return None
-    return int(s) if s.isdigit() else cn_int(s)
-
-
 def _deadline_date(y: int, m: int | None, d: int | None, g: dict[str, str | None]) -> dt.date | None:
-    half, quarter, before, end = g["half"], g["q"], g["bef"], g["end"]
+    half, quarter, before, end, xun = g["half"], g["q"], g["bef"], g["end"], g["xun"]
     if half:
         return dt.date(y, 12, 31) if "下" in half else dt.date(y, 6, 30)
     if quarter:
-        qn = _num(quarter) or 4
-        return _month_end(y, min(max(qn, 1), 4) * 3)
+        qn = num(quarter) or 4
+        return month_end(y, min(max(qn, 1), 4) * 3)
     if m is not None:
+        if not 1 <= m <= 12:
+            return None
         if d is not None:
-            return _safe_date(y, m, d)
-        if before and not end:
-            return _month_end(y - 1, 12) if m == 1 else _month_end(y, m - 1)
-        return _month_end(y, m)
+            return safe_date(y, m, d)
+        if xun in XUN_DAY:
+            return safe_date(y, m, XUN_DAY[xun or ""])
+        if before and not end and not xun:
+            return month_end(y - 1, 12) if m == 1 else month_end(y, m - 1)
+        return month_end(y, m)
     if before and not end:
         return dt.date(y - 1, 12, 31)
     return dt.date(y, 12, 31)
 
 
 def _scan_year(
-    m: re.Match[str], view: str, text: str, books: list[tuple[int, int]], issue: dt.date | None
-) -> _Cand | None:
+    m: re.Match[str], view: str, text: str, books: list[tuple[int, int]], issue: dt.date | None, _: int | None
+) -> Cand | None:
     g = m.groupdict()
     start, end = m.start(), m.end()
     core_start = m.start("y")
     y = int(g["y"] or "0")
-    if in_spans(core_start, books) or _is_base(view, core_start, end):
-        return _Cand(start, end, None)
-    month, day = _num(g["m"]), _num(g["d"])
+    if in_spans(core_start, books) or is_base(view, core_start, end):
+        return Cand(start, end, None)
+    month, day = num(g["m"]), num(g["d"])
     if g["frm"] or g["until"]:
-        date = _safe_date(y, month or 1, day or 1)
+        date = safe_date(y, month or 1, day or 1)
+        if date is None:  # an impossible date is no fact at all
+            return Cand(core_start, end, None)
         expr = TimeExpr(text[core_start:end].strip(), "from", core_start, end, date)
-        return _Cand(core_start, end, expr, (y,))
+        return Cand(core_start, end, expr, (y,))
     pre = g["pre"]
-    marked = bool(pre or g["end"] or g["bef"] or g["half"] or g["q"])
-    if not marked and not _adverbial(view, core_start, end):
-        return _Cand(core_start, end, None)
+    marked = bool(pre or g["end"] or g["bef"] or g["half"] or g["q"] or g["xun"])
+    if not marked and not adverbial(view, core_start, end):
+        return Cand(core_start, end, None)
     date = _deadline_date(y, month, day, g)
-    if pre in ("截至", "截止", "截止到") and issue is not None and date is not None and date < issue:
-        return _Cand(start, end, None)  # a status report ("截至2015年底，已完成…"), not a by-when
+    if date is None:  # "2023年13月底前", "2018年2月30日前": impossible, no deadline
+        return Cand(start, end, None)
+    if pre in ("截至", "截止", "截止到") and issue is not None and date < issue:
+        return Cand(start, end, None)  # a status report ("截至2015年底，已完成…"), not a by-when
     t_start = start if pre else core_start
     expr = TimeExpr(text[t_start:end].rstrip(" \t\u3000\u00a0"), "deadline", t_start, end, date)
-    return _Cand(t_start, end, expr, (y,))
+    return Cand(t_start, end, expr, (y,))
 
 
 def _scan_range(
-    m: re.Match[str], view: str, text: str, books: list[tuple[int, int]], issue: dt.date | None
-) -> _Cand | None:
+    m: re.Match[str], view: str, text: str, books: list[tuple[int, int]], issue: dt.date | None, _: int | None
+) -> Cand | None:
     start, end = m.start(), m.end()
     y1, y2 = int(m.group("y1")), int(m.group("y2"))
-    if in_spans(start, books) or y2 < y1 or _prev_context(view, start)[-1:] in ("（", "("):
-        return _Cand(start, end, None)
+    if in_spans(start, books) or y2 < y1 or prev_context(view, start)[-1:] in ("（", "("):
+        return Cand(start, end, None)
     marked = bool(m.group("end") or m.group("bef"))
-    if not (marked or (_adverbial(view, start, end) and _next_char(view, end) in ("，", ","))):
-        return _Cand(start, end, None)  # a plan span ("2025—2035年美丽内蒙古建设", "2016年至2020年是…")
+    if not (marked or (adverbial(view, start, end) and next_char(view, end) in ("，", ","))):
+        return Cand(start, end, None)  # a plan span ("2025—2035年美丽内蒙古建设", "2016年至2020年是…")
     date = dt.date(y2 - 1, 12, 31) if m.group("bef") and not m.group("end") else dt.date(y2, 12, 31)
-    return _Cand(start, end, TimeExpr(text[start:end], "deadline", start, end, date), (y1, y2))
+    return Cand(start, end, TimeExpr(text[start:end], "deadline", start, end, date), (y1, y2))
 
 
 def _add_months(d: dt.date, months: int) -> dt.date | None:
@@ -315,12 +251,12 @@ def _add_months(d: dt.date, months: int) -> dt.date | None:
 
 
 def _scan_rel_n(
-    m: re.Match[str], view: str, text: str, books: list[tuple[int, int]], issue: dt.date | None
-) -> _Cand | None:
+    m: re.Match[str], view: str, text: str, books: list[tuple[int, int]], issue: dt.date | None, _: int | None
+) -> Cand | None:
     start, end = m.start(), m.end()
     if in_spans(start, books):
-        return _Cand(start, end, None)
-    n = _num(m.group("n"))
+        return Cand(start, end, None)
+    n = num(m.group("n"))
     unit = m.group("u")
     date: dt.date | None = None
     if m.group("anchor") and issue is not None and n is not None and "工作日" not in unit:
@@ -338,7 +274,7 @@ def _scan_rel_n(
     t_start = start + len(m.group(0)) - len(m.group(0).lstrip(" \t\u3000\u00a0"))
     if m.group("ev") and not m.group("anchor"):
         t_start = _clause_start(view, t_start)  # "收到通知后15日内": keep the event that anchors it
-    return _Cand(t_start, end, TimeExpr(text[t_start:end], "relative", t_start, end, date))
+    return Cand(t_start, end, TimeExpr(text[t_start:end], "relative", t_start, end, date))
 
 
 def _clause_start(view: str, pos: int, limit: int = 20) -> int:
@@ -351,44 +287,20 @@ def _clause_start(view: str, pos: int, limit: int = 20) -> int:
     return start
 
 
-def _scan_rel_m(
-    m: re.Match[str], view: str, text: str, books: list[tuple[int, int]], issue: dt.date | None
-) -> _Cand | None:
-    g = m.groupdict()
-    start, end = m.start(), m.end()
-    t_start = start + len(m.group(0)) - len(m.group(0).lstrip(" \t\u3000\u00a0"))
-    if in_spans(start, books) or _is_base(view, t_start, end):
-        return _Cand(t_start, end, None)
-    q = g["q"] or g["q2"]
-    ye = g["ye"] or (g["ye2"] and "年" + g["ye2"])
-    if q in _RECURRING_Q:
-        return _Cand(t_start, end, TimeExpr(text[t_start:end], "relative", t_start, end, None))
-    if ye == "年内" and q is None:
-        return None  # "年内" alone is too vague ("一年内" is read by the duration scanner)
-    date: dt.date | None = None
-    if issue is not None:
-        year = issue.year + (1 if q == "明年" else 0)
-        month, day = _num(g["m"]), _num(g["d"])
-        if month is None:
-            date = _safe_date(year, 12, 31)
-        elif day is not None:
-            date = _safe_date(year, month, day)
-        else:
-            date = _month_end(year, month)
-        if date is not None and q is None and date < issue:
-            date = _month_end(year + 1, date.month) if day is None else _safe_date(year + 1, date.month, day)
-    return _Cand(t_start, end, TimeExpr(text[t_start:end], "relative", t_start, end, date))
+def _scan_month(
+    m: re.Match[str], view: str, text: str, books: list[tuple[int, int]], _: dt.date | None, year: int | None
+) -> Cand | None:
+    return scan_month(m, view, text, books, year)
 
 
-_Scanner = Callable[[re.Match[str], str, str, list[tuple[int, int]], dt.date | None], _Cand | None]
+_Scanner = Callable[[re.Match[str], str, str, list[tuple[int, int]], dt.date | None, int | None], Cand | None]
 # Gates: the relative patterns start with long optional heads, so they are only tried near their core.
 _REL_N_GATE = re.compile(r"(?:工作日|自然日|日|天|月|周|星期|年)[ \t\u3000\u00a0]*(?:以内|之内|内)")
-_REL_M_GATE = re.compile(r"[月日号](?:[底末前]|以前|之前)|年[底末内]")
 _SCANNERS: tuple[tuple[re.Pattern[str], re.Pattern[str] | None, _Scanner], ...] = (
     (_RANGE_RE, None, _scan_range),
     (_YEAR_RE, None, _scan_year),
     (_REL_N_RE, _REL_N_GATE, _scan_rel_n),
-    (_REL_M_RE, _REL_M_GATE, _scan_rel_m),
+    (MONTH_RE, MONTH_GATE, _scan_month),
 )
 
 

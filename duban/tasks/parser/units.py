@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from duban.tasks.parser.textview import split_top
 
-# Generic units: classes of bodies a document assigns as one unit ("各区政府", "各有关单位", "有关部门和单位").
+# Generic units: classes of bodies a document assigns as one unit ("各区政府", "各有关单位").
 GENERIC_RE = re.compile(
     r"(?:各级|各|全市各|全省各|全区各|有关|相关|其他|其余)"
     r"[^\s，,、；;。:：()（）]{0,16}?(?:部门|单位|机构|机关|政府|党委|公署|街镇|街道|乡镇|镇|委办局|委|办|局|厅)"
@@ -98,7 +98,7 @@ _ORGAN_SUFFIXES = tuple(
 # Characters that never stand in a body's name: sentence punctuation, quotes, digits of dates, verbs' marks.
 _NOT_IN_NAME = re.compile(r"[。；;！!？?：:“”\"《》\s]|\d{4}|的|了|要|将|把|被|在|从|向|于|为|是")
 _NAME_MAX = 30
-# "等" tails: "农业农村部等" (nothing more), "人力资源社会保障部等有关部门和单位" (the generic unit 有关部门和单位).
+# "等" tails: "农业农村部等" (nothing more), "…部等有关部门和单位" (the generic unit 有关部门和单位).
 _ETC_RE = re.compile(
     r"等(?P<generic>(?:其他|其余)?(?:有关|相关)(?:部门|单位|机构)(?:和单位|和部门|及单位)?)?$"
 )
@@ -180,9 +180,9 @@ def read_names(view: str, text: str, start: int, end: int, *, lenient: bool = Fa
         if not piece:
             return None
         generic = GENERIC_RE.fullmatch(piece) is not None
-        if not (generic or looks_like_unit(piece)):
-            if not lenient or len(piece) > _NAME_MAX or _NOT_IN_NAME.search(piece):
-                return None
+        strict_fail = not (generic or looks_like_unit(piece))
+        if strict_fail and (not lenient or len(piece) > _NAME_MAX or _NOT_IN_NAME.search(piece)):
+            return None
         found.append(NameSpan(text[a:b], a, b, generic, lead_mark))
         if generic_tail is not None:
             found.append(generic_tail)
