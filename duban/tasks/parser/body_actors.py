@@ -18,17 +18,25 @@ _PREFIX_ONLY_RE = re.compile(r"(?:内蒙古)?自治区|[\u4e00-\u9fff]{0,6}(?:�
 _CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n]{3,80}")
 _ACTOR_RE = re.compile(
     r"(?P<names>[^，,。；;、由]{2,40}?(?:、[^，,。；;、由]{2,40}?)*)"
-    r"(?:要|将|应|须|需|应当|继续|负责)?(?P<word>牵头|会同)"
+    r"(?:要|将|应|须|需|应当|继续|负责|已|已经|正|正在|拟|还|也|共同|将继续)?(?P<word>牵头|会同)"
 )
+# "农业部等有关部门": the class after 等 is a unit (有关部门); "等部门" alone is not.
+_ETC_GENERIC_RE = re.compile(r"等(?P<generic>(?:其他)?(?:有关|相关)(?:部门|单位)(?:和单位)?)")
+GENERIC_HEAD_RE = re.compile(r"(?:各|其他)?(?:有关|相关)(?:部门|单位)(?:和单位)?")
 _ATTRIBUTIVE_RE = re.compile(r"[^，,。；;\n]{0,30}?的")
 
 
 def _names_before_verb(view: str, text: str, start: int, stop: int) -> list[NameSpan]:
-    """Named bodies listed from `start` up to the verb after them ("会同自治区财政厅、生态环境厅制定…")."""
+    """Bodies listed from `start` up to the verb after them ("会同自治区财政厅、生态环境厅制定…",
+    "会同农业部等有关部门研究…", "会同有关部门…"): named bodies, and a class of bodies after 等 or alone."""
     pieces = split_top(view, start, min(stop, start + 120), "、")
     names: list[NameSpan] = []
     for index, (a, b) in enumerate(pieces):
         last = index == len(pieces) - 1
+        generic = GENERIC_HEAD_RE.match(view, a, b)
+        if generic is not None and (last or generic.end() == b):
+            names.append(NameSpan(text[a : generic.end()], a, generic.end(), generic=True))
+            break
         found = None
         for end in range(a + 3, b + 1) if last else (b,):
             name = view[a:end]
@@ -38,6 +46,10 @@ def _names_before_verb(view: str, text: str, start: int, stop: int) -> list[Name
         if found is None:
             return names if last else []
         names.append(found)
+        tail = _ETC_GENERIC_RE.match(view, found.end, b) if last else None
+        if tail is not None:
+            g0, g1 = tail.start("generic"), tail.end("generic")
+            names.append(NameSpan(text[g0:g1], g0, g1, generic=True))
     return names
 
 

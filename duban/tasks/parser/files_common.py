@@ -14,6 +14,20 @@ _NAME_MAX = 25
 _SPACES = re.compile(r"[\t\r\n\f\v\u2028\u2029]+")
 
 
+# What a 5 MB upload may unpack to (zip members, PDF streams): a bigger one is a decompression bomb.
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
+
+def too_large_unpacked() -> ParseError:
+    """The refusal of a file that unpacks to more than MAX_UNPACKED_BYTES."""
+    limit = MAX_UNPACKED_BYTES // (1024 * 1024)
+    return reject(
+        f"文件解压后超过 {limit} MB，不像一份公文，未读取",
+        f"the file unpacks to more than {limit} MB; not read",
+        "unpacked_too_large",
+    )
+
+
 def reject(message_zh: str, message_en: str, code: str, line: int | None = None) -> ParseError:
     """The ParseError a reader raises: Chinese message, English message, stable code."""
     return ParseError(message_zh, message_en, code=code, line=line)

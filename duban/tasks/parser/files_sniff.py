@@ -12,7 +12,7 @@ import re
 import zipfile
 from enum import StrEnum
 
-from duban.tasks.parser.files_common import reject
+from duban.tasks.parser.files_common import MAX_UNPACKED_BYTES, reject, too_large_unpacked
 from duban.tasks.parser.model import ParseError
 
 _PDF_MAGIC = b"%PDF-"
@@ -96,7 +96,8 @@ def _zip_kind(data: bytes, filename: str | None) -> FileKind:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except Exception as error:  # BadZipFile, and struct/Unicode/OS errors on damaged central directories
         if name.endswith((".docx", ".xlsx", ".docm", ".xlsm")):
             kind = "Excel 表格" if name.endswith(("xlsx", "xlsm")) else "Word 文档"
             raise reject(
@@ -105,6 +106,8 @@ def _zip_kind(data: bytes, filename: str | None) -> FileKind:
                 "bad_xlsx" if "Excel" in kind else "bad_docx",
             ) from error
         raise _unsupported("该文件是损坏的压缩包", "the file is a damaged archive", _SAVE_AS_DOCX) from error
+    if unpacked > MAX_UNPACKED_BYTES:  # zipfile never reads past a member's declared size
+        raise too_large_unpacked()
     if "word/document.xml" in names:
         return FileKind.docx
     if "xl/workbook.xml" in names:

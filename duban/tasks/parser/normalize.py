@@ -90,7 +90,11 @@ def clean_line(raw: str) -> str:
     text = text.translate(_INVISIBLE)
     if _CONTROL.search(text):
         text = _CONTROL.sub("", text)
-    return text.strip(_EDGE_SPACE)
+    stripped = text.strip(_EDGE_SPACE)
+    if "\t" in stripped:
+        # A table row: its empty first or last cells keep their columns.
+        return text.strip(_EDGE_SPACE.replace("\t", "")).strip("\n")
+    return stripped
 
 
 def split_lines(text: str, to_simplified: Callable[[str], str]) -> list[Line]:

@@ -23,6 +23,7 @@ _INLINE_WINDOW = 8000  # an item running on in the same line is never longer tha
 _SENTENCE_END = "。；;！!？?"
 # A paragraph that only says who is responsible: "(责任单位:…)", "牵头单位:…".
 ANNOTATION = re.compile(r"[(〔【\[]?\s?(?:牵头|责任|主责|配合|协办)(?:单位|部门)\s?[:：]")
+_TOTAL_ROW = re.compile(r"合计|总计|总分|小计|共计|总体|得分合计")
 _ANNEX = re.compile(r"(?:附件|附表|附录)\s?\d{0,2}\s?(?::.{0,60})?")
 
 
@@ -142,10 +143,24 @@ class OutlineBuilder:
         if parts is None:
             return True
         written, title, title_key, body, body_key = parts
+        line = paragraph.line_start
+        if _TOTAL_ROW.fullmatch(re.sub(r"\s", "", title_key)):
+            return True  # 合计 / 总分: a sum, not a task
+        heading = f"{written.strip()}{'' if written.strip().endswith(('、', '.')) else '、'}"
+        marker = match_marker(heading + title_key, heading + title) if written.strip() else None
+        if marker is not None and marker.style in (Style.cn, Style.cn_paren):
+            # "一、\t巩固成果…": a category row of the table opens a part; its rows go under it.
+            opened = Paragraph(heading + title, heading + title_key, ((0, line),))
+            if self._accept(marker, opened.key):
+                self._open(marker, opened)
+                if body:
+                    self.stack[-1].body.append(Paragraph(body, body_key, ((0, line),)))
+                return True
         parent = self.stack[-1]
         number = sum(1 for child in parent.children if child.style is None) + 1
-        line = paragraph.line_start
-        label = written.strip().rstrip(".、") or f"#{number}"
+        label = written.strip().rstrip(".、")
+        if not label or any(child.label == label for child in parent.children):
+            label = f"#{number}"  # no 序号, or one the table repeats: the row's place keeps paths unique
         row = RawNode(None, number, label, title, title_key, False, line, paragraph.line_end)
         if body:
             row.body.append(Paragraph(body, body_key, ((0, line),)))

@@ -25,7 +25,7 @@ from duban.tasks.parser.facts import (
     UnitRole,
 )
 from duban.tasks.parser.textview import book_title_spans, bracket_spans, in_spans, search_view, split_top
-from duban.tasks.parser.units import NameSpan, read_names
+from duban.tasks.parser.units import NameSpan, extends_class, joined, read_names
 
 FIRST_IS_LEAD_RE = re.compile(
     r"(?:列|排|位|居)?(?:在|于)?(?:第一位|首位|第一个|最前|前面)[^。；;，,\n（）()]{0,8}?(?:为|是|系)"
@@ -36,60 +36,41 @@ _STANDING_RE = re.compile(
     r"(?P<names>[^，,。；;（）()]{2,30}?)(?:负责)?(?:落实|实施|承担)[，,]?\s*(?:不再|不)(?:一一|逐一|单独|重复)?列(?:出|明|举)"
 )
 _SAME_BELOW_RE = re.compile(r"^(?:下同|以下同|后同|以下各项同)$")
-_LABEL_RE = re.compile(
-    r"(?P<label>牵头责任单位|牵头考核单位|牵头单位|牵头部门|牵头处室|主责单位|主责部门|主办单位|主办部门"
-    r"|责任单位|责任部门|负责单位|负责部门|实施单位|实施部门|承办单位|落实单位|责任主体"
-    r"|配合单位|配合部门|配合处室|协办单位|协办部门|参与单位|参与部门|参加单位|支撑单位|协助单位|协同单位|协作单位"
-    r"|指导单位|指导部门|督导单位"
-    r"|完成时限|时限要求|完成时间|时间要求|时间节点|完成期限)[ \t\u3000]*[:：]"
-)
-_LABEL_ROLES: dict[str, str] = {
+# Labels and the role they give (the time labels are read by the time reader).
+_LABELS: dict[str, str] = {
     **dict.fromkeys(
-        (
-            "牵头责任单位",
-            "牵头考核单位",
-            "牵头单位",
-            "牵头部门",
-            "牵头处室",
-            "主责单位",
-            "主责部门",
-            "主办单位",
-        ),
+        "牵头责任单位 牵头考核单位 牵头单位 牵头部门 牵头处室 牵头科室 主责单位 主责部门 主办单位 主办部门".split(),
         "lead",
     ),
-    "主办部门": "lead",
     **dict.fromkeys(
-        (
-            "责任单位",
-            "责任部门",
-            "负责单位",
-            "负责部门",
-            "实施单位",
-            "实施部门",
-            "承办单位",
-            "落实单位",
-            "责任主体",
-        ),
+        "责任单位 责任部门 责任处室 负责单位 负责部门 实施单位 实施部门 实施主体 承办单位 落实单位 责任主体".split(),
         "responsible",
     ),
     **dict.fromkeys(
-        ("配合单位", "配合部门", "配合处室", "协办单位", "协办部门", "参与单位", "参与部门", "参加单位"),
+        "配合单位 配合部门 配合处室 协办单位 协办部门 参与单位 参与部门 参加单位 支撑单位 支持单位 "
+        "协助单位 协同单位 协作单位 协同部门".split(),
         "coop",
     ),
-    **dict.fromkeys(("支撑单位", "协助单位", "协同单位", "协作单位"), "coop"),
-    **dict.fromkeys(("指导单位", "指导部门", "督导单位"), "guide"),
+    **dict.fromkeys("指导单位 指导部门 督导单位".split(), "guide"),
+    **dict.fromkeys("完成时限 时限要求 完成时间 时间要求 时间节点 完成期限 进度安排".split(), "time"),
 }
+_LABEL_NAMES = "|".join(sorted(_LABELS, key=len, reverse=True))
+_LABEL_RE = re.compile(
+    rf"(?:【[ \t\u3000]*(?P<boxed>{_LABEL_NAMES})[ \t\u3000]*】[ \t\u3000]*[:：]?"
+    rf"|(?P<label>{_LABEL_NAMES})[ \t\u3000]*[:：])"
+)
+# A label the grammar does not know ("牵头领导：", "联系人：", "工作目标："): skipped, not read as units.
+_OTHER_LABEL_RE = re.compile(r"[【\[]?[^：:】\]，,、]{2,8}[】\]]?[ \t\u3000]*[:：]|【[^】]{2,8}】")
 _ROLE_WORD_RE = re.compile(
     r"(?:共同|分别|按职责分工|按照职责分工|按职责|按照职责|依职责|各自|具体)?"
-    r"(?P<core>牵头负责落实|牵头负责|牵头抓总|牵头落实|牵头|负责落实|负责实施|负责|组织落实|具体落实|抓好落实|落实"
+    r"(?P<core>为牵头单位|为牵头部门|为责任单位|为责任部门|为配合单位|为配合部门|为协办单位|为参与单位"
+    r"|牵头负责落实|牵头负责|牵头抓总|牵头落实|牵头组织实施|牵头组织|牵头推进|牵头实施|牵头|主责"
+    r"|负责落实|负责实施|负责|组织落实|具体落实|抓好落实|落实"
     r"|组织配合|配合落实|配合|参与|协助|协同|协办|支持|督促指导|指导|督导)(?:工作|实施)?$"
 )
 _ROLE_OF_CORE = {
-    "牵头负责落实": "lead",
-    "牵头负责": "lead",
-    "牵头抓总": "lead",
-    "牵头落实": "lead",
-    "牵头": "lead",
+    **dict.fromkeys(("为牵头单位", "为牵头部门", "主责"), "lead"),
+    **dict.fromkeys(("为责任单位", "为责任部门"), "responsible"),
     "负责落实": "responsible",
     "负责实施": "responsible",
     "负责": "responsible",
@@ -138,13 +119,17 @@ def _trim(view: str, a: int, b: int) -> tuple[int, int]:
 def _labelled(view: str, text: str, a: int, b: int) -> list[_Group] | None:
     """ "牵头单位：A、B，支撑单位：C": groups by label; None when the clause is not labels."""
     labels = list(_LABEL_RE.finditer(view, a, b))
-    if not labels or view[a : labels[0].start()].strip(" \t\u3000（(【[") != "":
+    if not labels:
+        return None
+    before = view[a : labels[0].start()].strip(" \t\u3000（(【[，,")
+    if before and not _OTHER_LABEL_RE.match(before):
         return None
     groups: list[_Group] = []
     for index, label in enumerate(labels):
         stop = labels[index + 1].start() if index + 1 < len(labels) else b
-        role = _LABEL_ROLES.get(label.group("label"))
-        if role is None:
+        name = label.group("label") or label.group("boxed")
+        role = _LABELS[name]
+        if role == "time":
             continue  # 完成时限：… is read by the time reader
         s, e = _trim(view, label.end(), stop)
         if s == e:
@@ -152,8 +137,21 @@ def _labelled(view: str, text: str, a: int, b: int) -> list[_Group] | None:
         names = read_names(view, text, s, e, lenient=True)
         if names is None:
             return None
-        groups.append(_Group(role, label.group("label"), tuple(names)))
+        groups.append(_Group(role, name, tuple(names)))
     return groups
+
+
+def _add_names(pending: list[NameSpan], view: str, text: str, s: int, e: int) -> bool:
+    """Names of view[s:e] added to `pending` (a level word extends the class before it); False if none."""
+    s, e = _trim(view, s, e)
+    if pending and extends_class(pending[-1], view[s:e]):
+        pending[-1] = joined(pending[-1], text, e)
+        return True
+    names = read_names(view, text, s, e)
+    if names is None:
+        return False
+    pending.extend(names)
+    return True
 
 
 def _role_groups(view: str, text: str, a: int, b: int) -> tuple[list[_Group], bool] | None:
@@ -174,12 +172,9 @@ def _role_groups(view: str, text: str, a: int, b: int) -> tuple[list[_Group], bo
         word = _ROLE_WORD_RE.search(view, s, e)
         if word is not None:
             core = word.group("core")
-            role = _ROLE_OF_CORE.get(core, "coop")
-            if word.start() > s:
-                names = read_names(view, text, s, word.start())
-                if names is None:
-                    return None
-                pending.extend(names)
+            role = "lead" if core.startswith("牵头") else _ROLE_OF_CORE.get(core, "coop")
+            if word.start() > s and not _add_names(pending, view, text, s, word.start()):
+                return None
             if pending:
                 groups.append(_Group(role, text[word.start() : e], tuple(pending)))
                 pending = []
@@ -190,10 +185,8 @@ def _role_groups(view: str, text: str, a: int, b: int) -> tuple[list[_Group], bo
             continue
         if _TIME_PIECE_RE.search(piece) and not groups and not pending:
             continue
-        names = read_names(view, text, s, e)
-        if names is None:
+        if not _add_names(pending, view, text, s, e):
             return None
-        pending.extend(names)
     if pending:
         if groups:
             return None  # names after the last role word: not an annotation we can read with confidence
@@ -218,6 +211,8 @@ def read_annotation(view: str, text: str, a: int, b: int) -> Annotation | None:
         labelled = _labelled(view, text, s, e)
         if labelled is not None:
             groups.extend(labelled)
+            continue
+        if _OTHER_LABEL_RE.match(view, s):
             continue
         read = _role_groups(view, text, s, e)
         if read is None:

@@ -51,7 +51,7 @@ _SP, _MD, _DAY = SP, MD, DAY
 _YEAR = r"(?<!\d)(?P<y>(?:19|20)\d{2})(?!\d)"
 
 _YEAR_RE = re.compile(
-    rf"(?P<pre>截止到|截至|截止|到|至)?{_SP}{_YEAR}{_SP}年"
+    rf"(?![ \t\u3000\u00a0])(?P<pre>截止到|截至|截止|到|至)?{_SP}{_YEAR}{_SP}年"  # not from a space: linear
     rf"(?:{_SP}(?P<half>上半年|下半年|年中)"
     rf"|{_SP}第?(?P<q>[一二三四1-4])季度"
     rf"|{_SP}(?P<m>{_MD}){_SP}月(?:{_SP}(?P<d>{_DAY}){_SP}[日号])?(?:{_SP}(?P<xun>[上中下])旬)?)?"

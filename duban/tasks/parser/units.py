@@ -105,6 +105,8 @@ _ETC_RE = re.compile(
 _ETC_BARE_RE = re.compile(r"等(?:部门|单位|机构|方面)$")
 # "A（牵头）" inside a list.
 _LEAD_MARK_RE = re.compile(r"[（(]\s*(?:牵头|牵头单位|牵头部门|主责)\s*[）)]$")
+_LEVEL_WORD_RE = re.compile(r"(?:县级市|地级市|省|市|州|盟|县|区|旗|乡|镇|乡镇|街道|苏木|嘎查|村|社区)")
+_QUALIFIER_RE = re.compile(r"[（(][^（）()]{1,12}[）)]")
 # Spaces and invisible format characters a name may be padded with.
 _PAD = " \t\u3000\n\r\u200b\ufeff"
 
@@ -118,6 +120,7 @@ class NameSpan:
     end: int
     generic: bool = False
     lead_mark: bool = False
+    generic_head: bool = False  # "各区": a class of governments that a following "县级市" extends
 
 
 def looks_like_unit(name: str) -> bool:
@@ -142,6 +145,16 @@ def looks_like_named_body(name: str) -> bool:
     if not looks_like_unit(name) or name.startswith(_CLASS_START) or _VERB_RE.search(name):
         return False
     return _NAMED_PREFIX_RE.match(name) is not None or _CENTRAL_ORGAN_RE.match(name) is not None
+
+
+def extends_class(previous: NameSpan, piece: str) -> bool:
+    """ "各区、县级市", "各市（州）、县（市、区）": a level word after "各区" extends that class of governments."""
+    return previous.generic_head and _LEVEL_WORD_RE.fullmatch(_QUALIFIER_RE.sub("", piece)) is not None
+
+
+def joined(previous: NameSpan, text: str, end: int) -> NameSpan:
+    """The class of governments `previous` names, extended to `end` (its 各 shared by the list)."""
+    return NameSpan(text[previous.start : end], previous.start, end, True, previous.lead_mark, True)
 
 
 def _trim(view: str, a: int, b: int) -> tuple[int, int]:
@@ -176,14 +189,20 @@ def read_names(view: str, text: str, start: int, end: int, *, lenient: bool = Fa
             a, b = _trim(view, a, etc.start())
         elif (bare := _ETC_BARE_RE.search(view, a, b)) is not None and bare.start() > a:
             a, b = _trim(view, a, bare.start())
-        piece = view[a:b]
+        if view.count("（", a, b) + view.count("(", a, b) != view.count("）", a, b) + view.count(")", a, b):
+            return None  # half a bracket: not a name
+        piece = _QUALIFIER_RE.sub("", view[a:b])  # 各盟市人民政府（行政公署）, 各旗县（市、区）人民政府
         if not piece:
             return None
         generic = GENERIC_RE.fullmatch(piece) is not None
         strict_fail = not (generic or looks_like_unit(piece))
         if strict_fail and (not lenient or len(piece) > _NAME_MAX or _NOT_IN_NAME.search(piece)):
             return None
-        found.append(NameSpan(text[a:b], a, b, generic, lead_mark))
+        if found and extends_class(found[-1], piece):
+            found[-1] = joined(found[-1], text, b)
+            continue
+        head = piece.startswith("各") and _LEVEL_WORD_RE.fullmatch(piece[1:].removeprefix("有关")) is not None
+        found.append(NameSpan(text[a:b], a, b, generic or head, lead_mark, head))
         if generic_tail is not None:
             found.append(generic_tail)
     return found or None

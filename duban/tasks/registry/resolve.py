@@ -40,7 +40,7 @@ class RegistryFit:
 
     @property
     def applies(self) -> bool:
-        """Most written units resolve, or (none written) the document names the registry's region."""
+        """Most written units that say their level resolve, or (none does) the document names the region."""
         if self.written:
             return self.resolved >= self.written * _FIT_SHARE
         return self.names_region
@@ -77,8 +77,7 @@ def resolve_name(name: str, registry: Registry, *, document_fits: bool = True) -
     entry = registry.match_department(key)
     if entry is None:
         return Resolution(None, f"名录中没有“{name}”", f"{name!r} is not in the registry")
-    bare = not key.startswith(_REGISTRY_OWN) and not registry.find_regions(key)
-    if bare and not document_fits:
+    if _is_bare(key, registry) and not document_fits:
         return Resolution(
             None,
             f"“{name}”没有写明层级，而本文件不是名录所在地区的文件，不自动对应",
@@ -94,9 +93,19 @@ def resolve_name(name: str, registry: Registry, *, document_fits: bool = True) -
 
 
 def registry_fit(names: Iterable[str], text: str, registry: Registry) -> RegistryFit:
-    """How well the registry fits a document: its written units that resolve, and whether it names the region."""
-    distinct = list(dict.fromkeys(names))
+    """How well the registry fits a document: its written units that resolve, whether it names the region."""
+    # A bare organ name (发展改革委) says nothing of the document's level: only names with a level count.
+    distinct = [name for name in dict.fromkeys(names) if not _is_bare(name, registry)]
     resolved = sum(1 for name in distinct if resolve_name(name, registry).entry is not None)
     head = text[:20_000]
-    names_region = "内蒙古" in head or bool(registry.find_regions(head))
+    # One place name is weak evidence (元宝山 is also a power plant in a 辽宁 letter): two are needed.
+    places = {head[hit.start : hit.end] for hit in registry.find_regions(head)}
+    names_region = "内蒙古" in head or len(places) >= 2
     return RegistryFit(len(distinct), resolved, names_region)
+
+
+def _is_bare(name: str, registry: Registry) -> bool:
+    key = re.sub(r"\s", "", name)
+    if key.startswith(_REGISTRY_OWN) or _OTHER_LEVEL.match(key) or registry.find_regions(key):
+        return False
+    return registry.match_department(key) is not None

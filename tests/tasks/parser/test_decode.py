@@ -1,4 +1,4 @@
-"""Decoding input bytes: encodings, .docx, and refusals."""
+"""Decoding input bytes: encodings, .docx, and refusals (each file format has its test_files_*.py)."""
 
 from __future__ import annotations
 
@@ -82,7 +82,10 @@ def test_docx_paragraphs_and_tables_in_document_order() -> None:
 def test_parse_bytes_reads_a_docx() -> None:
     plan = parse_bytes(_docx_bytes(), "plan.docx")
     assert plan.title == "关于加强生态环境保护的实施意见"
-    assert [list(m.path) for m in plan.measures] == [["一", "(一)", "#1"], ["一", "(二)"]]
+    assert [list(m.path) for m in plan.measures] == [
+        ["一", "(一)", "1"],
+        ["一", "(二)"],
+    ]  # 序号 labels the row
     row = plan.measures[0]
     assert row.title == "治理扬尘"
     assert row.body == "牵头单位：自治区住房和城乡建设厅"
@@ -97,7 +100,7 @@ def test_parse_bytes_reads_a_docx() -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "x.png", "binary_document"),
         (b"PK\x03\x04 not really a zip", "plan.docx", "bad_docx"),
         (b"PK\x03\x04 some archive", "data.zip", "unsupported_format"),
-        (b"%PDF-1.7 whatever", "plan.pdf", "unsupported_format"),
+        (b"%PDF-1.7 whatever", "plan.pdf", "bad_pdf"),
         (bytes([0xFF, 0xFE, 0x00, 0xD8]), None, "undecodable"),
         (bytes(range(0x80, 0x100)) * 4, None, "undecodable"),
         (b"\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f" * 20, None, "binary_document"),
