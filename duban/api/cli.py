@@ -132,7 +132,7 @@ def plans_parse(
     """Parse documents without a database and print what the parser read (one JSON object per document)."""
     import json
 
-    from duban.tasks.parser import ParseError, decode_bytes, parse, to_json_dict
+    from duban.tasks.parser import ParseError, decode_bytes, parse, require_measures, to_json_dict
     from duban.tasks.registry import default_registry
     from duban.tasks.rules import apply_rules_to_json, bundled_rules
 
@@ -140,7 +140,7 @@ def plans_parse(
     for file in files:
         try:
             text = decode_bytes(file.read_bytes(), file.name)
-            parsed = parse(text)
+            parsed = require_measures(parse(text))
         except ParseError as error:
             where = f" (第 {error.line} 行 / line {error.line})" if error.line else ""
             err_console.print(f"[red]{file}{where}[/red]: {error.message_zh} / {error.message_en}")
@@ -164,7 +164,7 @@ def plans_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_ok
     """Import documents as plans with draft tasks (idempotent: an unchanged document is skipped)."""
     from rich.progress import Progress
 
-    from duban.tasks.parser import ParseError, decode_bytes, parse
+    from duban.tasks.parser import ParseError, decode_bytes, parse, require_measures
     from duban.tasks.plans import import_plan
 
     failed = False
@@ -174,7 +174,7 @@ def plans_import(files: Annotated[list[Path], typer.Argument(exists=True, dir_ok
             try:
                 text = decode_bytes(file.read_bytes(), file.name)
                 with session_scope() as session:
-                    result = import_plan(session, text, parse(text), file.name)
+                    result = import_plan(session, text, require_measures(parse(text)), file.name)
             except (ParseError, DubanError) as error:
                 progress.console.print(f"[red]{file.name}[/red]: {error.message_zh} / {error.message_en}")
                 failed = True

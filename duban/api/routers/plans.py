@@ -13,7 +13,7 @@ from duban.api.auth import CurrentUser, require_roles
 from duban.api.deps import CursorId, PlanId, SessionDep
 from duban.api.problems import PROBLEM_RESPONSES, problem_response
 from duban.tasks.enums import Role
-from duban.tasks.parser import decode_bytes, parse
+from duban.tasks.parser import decode_bytes, parse, require_measures
 from duban.tasks.plan_views import PlanDetail, PlanSummary, list_plans, plan_detail
 from duban.tasks.plans import import_plan
 
@@ -58,7 +58,8 @@ async def _read_document(request: Request) -> tuple[str, str | None] | Response:
         data = await upload.read(MAX_DOCUMENT_BYTES + 1)
         if len(data) > MAX_DOCUMENT_BYTES:
             return _too_large()
-        return decode_bytes(data, upload.filename), upload.filename
+        # PDF and spreadsheet reading is CPU work: off the event loop.
+        return await run_in_threadpool(decode_bytes, data, upload.filename), upload.filename
     if content_type.startswith("application/json"):
         raw = await request.body()
         if len(raw) > MAX_DOCUMENT_BYTES * 2:
@@ -71,7 +72,8 @@ async def _read_document(request: Request) -> tuple[str, str | None] | Response:
         data = await request.body()
         if len(data) > MAX_DOCUMENT_BYTES:
             return _too_large()
-        return decode_bytes(data, request.headers.get("x-filename")), request.headers.get("x-filename")
+        name = request.headers.get("x-filename")
+        return await run_in_threadpool(decode_bytes, data, name), name
     return problem_response(
         415,
         "请以 JSON、纯文本或 multipart 文件提交 / Send JSON, text/plain or a multipart file",
@@ -103,7 +105,7 @@ async def _read_document(request: Request) -> tuple[str, str | None] | Response:
     },
 )
 async def create_plan(request: Request, session: SessionDep, response: Response) -> Any:
-    """Import a policy document (UTF-8/GB18030 text or .docx, ≤ 5 MB); re-importing is idempotent."""
+    """Import a policy document (text, .docx, .xlsx or a PDF with a text layer, ≤ 5 MB); idempotent."""
     try:
         document = await _read_document(request)
     except ValueError as exc:  # pydantic ValidationError for the JSON body
@@ -121,7 +123,7 @@ async def create_plan(request: Request, session: SessionDep, response: Response)
 
 
 def _import(session: Session, text: str, name: str | None) -> ImportedPlan:
-    result = import_plan(session, text, parse(text), name)
+    result = import_plan(session, text, require_measures(parse(text)), name)
     return ImportedPlan(
         status=result.status,
         added=result.added,

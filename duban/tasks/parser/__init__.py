@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from duban.tasks.parser.decode import decode_bytes
-from duban.tasks.parser.document import parse, parse_bytes
+from duban.tasks.parser.document import parse, parse_bytes, require_measures
 from duban.tasks.parser.jsonout import to_json_dict
 from duban.tasks.parser.model import (
     Exclusion,
@@ -28,5 +28,6 @@ __all__ = [
     "decode_bytes",
     "parse",
     "parse_bytes",
+    "require_measures",
     "to_json_dict",
 ]

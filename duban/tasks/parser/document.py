@@ -10,7 +10,14 @@ from duban.tasks.chinese import detect_script, to_simplified
 from duban.tasks.parser.decode import decode_bytes
 from duban.tasks.parser.facts import NO_RULES
 from duban.tasks.parser.header import find_doc_year, find_horizon, find_issue_date, find_title
-from duban.tasks.parser.model import ParsedMeasure, ParsedPlan, ParseWarning, SourcedTarget, join_title_body
+from duban.tasks.parser.model import (
+    ParsedMeasure,
+    ParsedPlan,
+    ParseError,
+    ParseWarning,
+    SourcedTarget,
+    join_title_body,
+)
 from duban.tasks.parser.normalize import Line, split_lines
 from duban.tasks.parser.numbering import match_marker
 from duban.tasks.parser.outline import OutlineBuilder
@@ -248,6 +255,18 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
         warnings=tuple(warnings),
         line_count=len(lines),
         extra={"page_breaks_joined": joins.page_breaks, "repeated_chars_removed": joins.repeated_chars},
+    )
+
+
+def require_measures(plan: ParsedPlan) -> ParsedPlan:
+    """The plan itself, or ParseError `no_measures` when not one measure was found (never an empty plan)."""
+    if plan.measures:
+        return plan
+    raise ParseError(
+        "文件中没有识别出任何措施：请确认这是一份规划、方案或任务分工表，正文按“一、（一）1.”等编号或以表格列出任务",
+        "no measure was found in the document: check that it is a plan, a work plan or a task-division table "
+        "whose tasks are numbered or listed in a table",
+        code="no_measures",
     )
 
 
