@@ -3,8 +3,8 @@
 The document XML is walked directly (python-docx opens the package): paragraphs and tables in document
 order, also inside content controls. In a table every grid column keeps its place: an empty cell is an
 empty string, a horizontally merged cell (gridSpan) gives its text once and an empty string for each
-further column it spans, a vertically merged cell gives its text in the first row and an empty string in
-the rows it continues into (the parser reads an empty cell as "continues the row above"), and cells
+further column it spans, a vertically merged cell gives its text in every row it covers (an empty cell stays
+empty: it is not read as continuing the row above), and cells
 skipped before or after a row (gridBefore/gridAfter) are empty. So a header row and its data rows have
 the same number of cells. Deleted text (tracked changes), field codes, drawings and text boxes are left
 out; inserted text is kept.
@@ -96,6 +96,9 @@ def _rows(table: Any) -> Iterator[Any]:
                 yield from _rows(content)
 
 
+_CONTINUED = "\x00continued"
+
+
 def _cell_text(cell: Any) -> str:
     lines: list[str] = []
     for block in _blocks(cell):
@@ -110,14 +113,17 @@ def _row_cells(row: Any) -> list[str]:
     cells: list[str] = [""] * before
     for cell in _cells(row):
         cell_properties = cell.find(f"{_W}tcPr")
-        span, merge = 1, None
+        span, merge, horizontal = 1, None, False
         if cell_properties is not None:
             span = max(_int_val(cell_properties, "gridSpan", 1), 1)
             merge = _val(cell_properties, "vMerge")
-            if _val(cell_properties, "hMerge") == "":  # legacy horizontal merge: a continued cell
-                merge = ""
-        continued = merge is not None and merge != "restart"
-        cells.append("" if continued else _cell_text(cell))
+            horizontal = _val(cell_properties, "hMerge") == ""  # legacy horizontal merge: a continued cell
+        if horizontal:
+            cells.append("")
+        elif merge is not None and merge != "restart":
+            cells.append(_CONTINUED)
+        else:
+            cells.append(_cell_text(cell))
         cells.extend([""] * (span - 1))
     return cells + [""] * after
 
@@ -125,9 +131,14 @@ def _row_cells(row: Any) -> list[str]:
 def _table_lines(table: Any) -> Iterator[str]:
     rows = [_row_cells(row) for row in _rows(table)]
     width = max((len(cells) for cells in rows), default=0)
+    above: list[str] = [""] * width
     for cells in rows:
+        cells = cells + [""] * (width - len(cells))
+        # A cell merged down says the same in every row it covers: the text is repeated, not left empty.
+        cells = [above[i] if cell == _CONTINUED else cell for i, cell in enumerate(cells)]
+        above = cells
         if any(cells):
-            yield "\t".join(cells + [""] * (width - len(cells)))
+            yield "\t".join(cells)
 
 
 def _blocks(container: Any) -> Iterator[str]:

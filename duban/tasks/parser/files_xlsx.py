@@ -1,8 +1,8 @@
 """Excel .xlsx files (分工表): each worksheet's rows as tab-separated lines, sheets parted by a blank line.
 
 Every column up to the sheet's last used one is kept, an empty cell as an empty string, so a header row
-and its data rows line up; a merged range has its value in the top-left cell only (that is how the file
-stores it); a row with text in its first cell only (a title or category row) is an ordinary line;
+and its data rows line up; a range merged down repeats its value in every row it covers (one lead for
+several tasks), one merged across only has it once; a row with text in its first cell only (a title or category row) is an ordinary line;
 empty rows are left out. Formulas give their cached values
 (``data_only``): a file saved by Excel or WPS has them. Dates are written the Chinese way (2023年6月30日)
 so the deadline reader finds them; whole numbers lose their ".0".
@@ -59,6 +59,20 @@ def _sheet_lines(rows: Iterable[tuple[Any, ...]], budget: list[int]) -> list[str
     return ["\t".join(cells + [""] * (width - len(cells))) if len(cells) > 1 else cells[0] for cells in table]
 
 
+def _filled_down(sheet: Any) -> list[tuple[Any, ...]]:
+    """The sheet's values, a range merged down repeating its value in every row it covers (its first column)."""
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    for merged in sheet.merged_cells.ranges:
+        if merged.max_row == merged.min_row:
+            continue  # merged across only: a title or a wide cell, its value once
+        column = merged.min_col - 1
+        value = rows[merged.min_row - 1][column] if merged.min_row - 1 < len(rows) else None
+        for index in range(merged.min_row, min(merged.max_row, len(rows))):
+            if column < len(rows[index]):
+                rows[index][column] = value
+    return [tuple(row) for row in rows]
+
+
 def xlsx_text(data: bytes) -> str:
     """The text of an .xlsx workbook, sheet by sheet; ParseError ``bad_xlsx`` when it cannot be read."""
     import openpyxl  # imported lazily: most inputs are plain text
@@ -66,10 +80,10 @@ def xlsx_text(data: bytes) -> str:
     sheets: list[str] = []
     budget = [MAX_CELLS]
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
         try:
             for sheet in workbook.worksheets:
-                lines = _sheet_lines(sheet.iter_rows(values_only=True), budget)
+                lines = _sheet_lines(_filled_down(sheet), budget)
                 if lines:
                     sheets.append("\n".join(lines))
         finally:

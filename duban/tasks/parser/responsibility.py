@@ -66,7 +66,7 @@ _ROLE_WORD_RE = re.compile(
     r"(?P<core>为牵头单位|为牵头部门|为责任单位|为责任部门|为配合单位|为配合部门|为协办单位|为参与单位"
     r"|牵头负责落实|牵头负责|牵头抓总|牵头落实|牵头组织实施|牵头组织|牵头推进|牵头实施|牵头|主责"
     r"|负责落实|负责实施|负责|组织落实|具体落实|抓好落实|落实"
-    r"|组织配合|配合落实|配合|参与|协助|协同|协办|支持|督促指导|指导|督导)(?:工作|实施)?$"
+    r"|组织配合|配合落实|配合|参与|协助|协同|协办|支持|督促指导|指导|督导|监督|督促)(?:工作|实施)?$"
 )
 _ROLE_OF_CORE = {
     **dict.fromkeys(("为牵头单位", "为牵头部门", "主责"), "lead"),
@@ -81,6 +81,8 @@ _ROLE_OF_CORE = {
     "督促指导": "guide",
     "指导": "guide",
     "督导": "guide",
+    "监督": "guide",
+    "督促": "guide",
 }
 _TIME_PIECE_RE = re.compile(
     r"\d{1,4}[ \t\u3000]*[年月日]|[年月]底|底前|年内|长期|持续|季度|上半年|下半年|立即|即时"
@@ -183,8 +185,8 @@ def _role_groups(view: str, text: str, a: int, b: int) -> tuple[list[_Group], bo
             else:
                 return None
             continue
-        if _TIME_PIECE_RE.search(piece) and not groups and not pending:
-            continue
+        if _TIME_PIECE_RE.search(piece) and not pending:
+            continue  # "，2024年底前完成", "，年内持续推进": the time reader's
         if not _add_names(pending, view, text, s, e):
             return None
     if pending:
@@ -346,8 +348,8 @@ def _annotation_units(annotation: Annotation, first_is_lead: bool) -> tuple[list
                 role = "guidance"
             elif has_lead:
                 role = "cooperating"
-            elif has_guide:
-                role = "implementer"
+            elif has_guide and "落实" in group.wording:
+                role = "implementer"  # "生态环境部指导，试点城市政府负责落实": who carries out what others guide
             elif first_is_lead and group.role in ("responsible", "carry", "bare"):
                 role = "lead" if not first_given and index == 0 else "cooperating"
                 first_given = True

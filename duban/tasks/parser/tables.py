@@ -5,13 +5,13 @@ column. Columns are recognised by the meaning of their header, in any order (序
 考核内容; 牵头/主责; 责任/负责/实施; 配合/协办/参与/支撑; 指导; 时限/完成时间/时间节点). Each row becomes a
 measure whose title is the task cell and whose body restates the other cells under canonical labels
 ("牵头单位：…", "完成时限：…"), so the fact readers read them as they read annotations in running text.
-A responsibility cell left empty under a filled one continues it (a cell merged down over several rows).
+An empty cell is empty: a cell merged down over several rows arrives repeated from the file readers.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from duban.tasks.parser.paragraphs import Paragraph
 
@@ -31,7 +31,6 @@ _CANONICAL = {
 }
 _MIN_CELLS = 3
 _MAX_HEADER_CELL = 16
-_INHERITED = ("lead", "responsible")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +41,7 @@ class Cell:
     key: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class TableHeader:
     """What each column means, the task column, the row-number column, and the last row's responsibility."""
 
@@ -50,7 +49,6 @@ class TableHeader:
     number: int | None
     meanings: tuple[str | None, ...]
     labels: tuple[Cell, ...]
-    carried: dict[int, Cell] = field(default_factory=dict)
 
 
 def split_cells(paragraph: Paragraph) -> list[Cell]:
@@ -113,11 +111,6 @@ def row_parts(header: TableHeader, cells: list[Cell]) -> tuple[str, str, str, st
         if index in (header.task, header.number) or index >= len(header.labels):
             continue
         cell = cells[index] if index < len(cells) else Cell("", "")
-        if meaning in _INHERITED:
-            if cell.text:
-                header.carried[index] = cell
-            else:
-                cell = header.carried.get(index, cell)
         if not cell.text:
             continue
         name = _CANONICAL.get(meaning or "", header.labels[index].text)

@@ -13,6 +13,9 @@ Reading rules (see ../shared/golden/seeds/README.md):
 * "本意见印发之日起30日内", "印发后3个月内": relative; calendar units are resolved against the issue date,
   working days (工作日) and event anchors are left unresolved (date None) for the workflow calendar.
 * "上年年底前", "每年3月底前", "次年…": recurring, no calendar year → `relative_text`.
+* A bare year that states what happened or is forecast ("2000年国家已取消…", "2004年预计…") is no by-when.
+* A clock time stays in the phrase: "6月20日18：00前" (the date is the day).
+* Deadlines without a year, impossible dates and ongoing work: see `timex_months`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable, Iterator
 from duban.tasks.parser.facts import Frequency, Milestone, Recurrence, TimeExpr, TimeInfo
 from duban.tasks.parser.textview import book_title_spans, in_spans, search_view
 from duban.tasks.parser.timex_months import (
+    CLOCK,
     DAY,
     MD,
     MONTH_GATE,
@@ -54,7 +58,7 @@ _YEAR_RE = re.compile(
     rf"(?![ \t\u3000\u00a0])(?P<pre>截止到|截至|截止|到|至)?{_SP}{_YEAR}{_SP}年"  # not from a space: linear
     rf"(?:{_SP}(?P<half>上半年|下半年|年中)"
     rf"|{_SP}第?(?P<q>[一二三四1-4])季度"
-    rf"|{_SP}(?P<m>{_MD}){_SP}月(?:{_SP}(?P<d>{_DAY}){_SP}[日号])?(?:{_SP}(?P<xun>[上中下])旬)?)?"
+    rf"|{_SP}(?P<m>{_MD}){_SP}月(?:{_SP}(?P<d>{_DAY}){_SP}[日号]{CLOCK})?(?:{_SP}(?P<xun>[上中下])旬)?)?"
     rf"(?P<end>{_SP}(?:年底|年末|底|末|内))?"
     rf"(?P<bef>{_SP}(?:以前|之前|前)(?!后))?"
     rf"(?P<frm>{_SP}(?:起|开始))?"
@@ -83,6 +87,8 @@ _DUTY_RE = re.compile(
 _RATE_RE = re.compile(
     r"新增|减少|增加|增长|下降|降低|提高|削减|造林|种植|改造|淘汰|治理|完成\d|\d+(?:万|亿|%)"
 )
+# After a bare year, in the same clause: what happened ("2000年国家已取消…") or is forecast ("2004年预计…").
+_STATUS = re.compile(r"[ \t\u3000\u00a0]*(?:预计|预测|估计|[^，,；;。\n]{0,6}?(?:已经|已|曾经))")
 _CLAUSE_END = "，,；;。！？!?\n"
 _CLAUSE_END_RE = re.compile("[，,；;。！？!?\n]")
 _FREQS: dict[str, Frequency] = {
@@ -216,7 +222,7 @@ def _scan_year(
         return Cand(core_start, end, expr, (y,))
     pre = g["pre"]
     marked = bool(pre or g["end"] or g["bef"] or g["half"] or g["q"] or g["xun"])
-    if not marked and not adverbial(view, core_start, end):
+    if not marked and (not adverbial(view, core_start, end) or _STATUS.match(view, end)):
         return Cand(core_start, end, None)
     date = _deadline_date(y, month, day, g)
     if date is None:  # "2023年13月底前", "2018年2月30日前": impossible, no deadline

@@ -26,6 +26,9 @@ from duban.tasks.parser.textview import book_title_spans, cn_int, in_spans, sear
 SP = r"[ \t\u3000\u00a0]*"
 MD = r"(?:\d{1,2}|十[一二]?|[一二三四五六七八九])"
 DAY = r"(?:\d{1,2}|[二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+CLOCK = (
+    rf"(?:{SP}\d{{1,2}}{SP}[：:]{SP}\d{{2}}|{SP}\d{{1,2}}{SP}[时点](?:{SP}\d{{1,2}}{SP}分)?)?"  # "18：00前"
+)
 XUN_DAY = {"上": 10, "中": 20}  # 上旬 / 中旬 end on the 10th / 20th; 下旬 at the month's end
 
 _BOUNDARY = set("。；;，,：:！？!?\n\r") | {""}
@@ -148,7 +151,7 @@ def adverbial(view: str, start: int, end: int, *, loose: bool = False) -> bool:
 MONTH_RE = re.compile(
     r"(?<![\d年])(?P<pre>到|至)?"
     r"(?P<q>今年|本年度|本年|当年|明年|次年|翌年|上一年度|上一年|上年度|上年|每年|年度)?"
-    rf"{SP}(?:(?P<m>{MD}){SP}月份?(?:{SP}(?P<d>{DAY}){SP}[日号])?(?:{SP}(?P<xun>[上中下])旬)?"
+    rf"{SP}(?:(?P<m>{MD}){SP}月份?(?:{SP}(?P<d>{DAY}){SP}[日号]{CLOCK})?(?:{SP}(?P<xun>[上中下])旬)?"
     rf"(?P<end>{SP}(?:底|末))?(?P<bef>{SP}(?:以前|之前|前))?"
     r"|第?(?P<qn>[一二三四1-4])季度(?P<qend>末|底)?(?P<qbef>以前|之前|前)?"
     r"|(?P<half>上半年|下半年|年中)(?P<hend>底|末)?(?P<hbef>以前|之前|前)?"
@@ -272,7 +275,7 @@ _ONGOING = (
 )
 _ONGOING_WORD_RE = re.compile(_ONGOING)
 _TIME_LABEL_RE = re.compile(
-    r"(?:(?:完成|办结|工作|实施)?(?:时限|时间)(?:要求|安排|节点|进度)?|进度安排|时间进度)"
+    r"(?:(?:完成|办结|工作|实施)?(?:时限|时间|期限)(?:要求|安排|节点|进度)?|进度安排|时间进度)"
     r"(?=[ \t\u3000]*[:：])"
 )
 _SLOT_END = "\n\t；;。）)"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from duban.tasks.parser.timex import extract_times, impossible_dates, ongoing_text
 
@@ -234,6 +236,56 @@ def test_a_leap_day_without_a_year_may_exist() -> None:
     assert extract_times("2月29日前完成。", None, 2024).deadline == D(2024, 2, 29)
 
 
+# --- a clock time stays in the phrase; a bare year that states a fact is no deadline ----------------
+
+
+@pytest.mark.parametrize(
+    ("text", "year", "deadline", "phrase"),
+    [
+        # 四川省人民政府办公厅 style: the day and the hour
+        (
+            "各市（州）于6月20日18：00前通过全省政府系统公文无纸化传输平台向省政府报送自查报告。",
+            2014,
+            D(2014, 6, 20),
+            "6月20日18：00前",
+        ),
+        ("请于3月5日12时前将推荐名单报市委组织部。", 2025, D(2025, 3, 5), "3月5日12时前"),
+        # 国务院办公厅 style, with the year written
+        (
+            "请于2019年1月10日17:00前将意见反馈国务院办公厅秘书局。",
+            None,
+            D(2019, 1, 10),
+            "2019年1月10日17:00前",
+        ),
+    ],
+)
+def test_a_clock_time_stays_in_the_phrase(
+    text: str, year: int | None, deadline: dt.date, phrase: str
+) -> None:
+    info = extract_times(text, None, year)
+    assert (info.deadline, info.deadline_text) == (deadline, phrase)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 国务院办公厅 reply letters (国办函〔2004〕57号): what happened, what is forecast
+        "发展改革委意见：2000年国家已取消用于电源与电网发展的2分钱专项电力建设基金。",
+        "目前国产船用柴油机所用曲轴全部依赖进口，2004年预计国产大型柴油机94台。",
+        # 内蒙古 report style
+        "2017年全区已完成造林1000万亩，森林覆盖率稳步提高。",
+    ],
+)
+def test_a_bare_year_stating_a_fact_is_no_deadline(text: str) -> None:
+    info = extract_times(text, D(2004, 8, 12))
+    assert (info.deadline, info.deadline_text, info.years) == (None, None, ())
+
+
+def test_a_year_adverbial_followed_by_a_clause_is_still_a_deadline() -> None:
+    info = extract_times("2016年，在全区已经实施农村重大民生建设工程的嘎查村中，选择20%以上的开展试点。")
+    assert (info.deadline, info.deadline_text) == (D(2016, 12, 31), "2016年")
+
+
 # --- relative deadlines: as written, dated from the issue date ------------------------------------
 
 
@@ -284,3 +336,20 @@ def test_repetitive_inputs_stay_linear(unit: str) -> None:
     extract_times(text, D(2024, 1, 1), 2024)
     impossible_dates(text, 2024)
     ongoing_text(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(
+        alphabet="到年月日底前内旬上中下半季度第一二三四十每今明次本长期坚持续推进完成时限：（）；，。0123456789 \n"
+    ),
+    st.integers(min_value=-5, max_value=10_005) | st.none(),
+)
+def test_any_year_and_any_text_never_raise(text: str, year: int | None) -> None:
+    info = extract_times(text, None, year)
+    assert info == extract_times(text, None, year)
+    for expr in info.expressions:
+        assert 0 <= expr.start <= expr.end <= len(text) and expr.text == text[expr.start : expr.end].rstrip()
+    assert all(phrase in text for phrase in impossible_dates(text, year))
+    phrase = ongoing_text(text)
+    assert phrase is None or phrase in text

@@ -42,7 +42,7 @@ def _table_document() -> bytes:
     return _save(document)
 
 
-def test_table_rows_keep_empty_and_merged_cells_in_their_columns() -> None:
+def test_table_rows_keep_empty_cells_in_their_columns_and_repeat_cells_merged_down() -> None:
     lines = decode_bytes(_table_document(), "分工.docx").split("\n")
     assert lines == [
         "关于印发港口岸电重点任务分工的通知",
@@ -50,7 +50,7 @@ def test_table_rows_keep_empty_and_merged_cells_in_their_columns() -> None:
         "序号\t重点任务\t牵头单位\t配合单位\t完成时限",
         "1\t推进码头岸电设施建设，实现全覆盖\t市交通委\t\t2023年底前",
         "2\t加强船舶岸电使用执法检查\t上海海事局\t市交通委执法总队\t持续推进",
-        "3\t健全岸电数据报送制度\t\t市级平台\t2023年6月底前",
+        "3\t健全岸电数据报送制度\t上海海事局\t市级平台\t2023年6月底前",  # merged down: repeated
         "4\t开展岸电技术交流活动\t市港航中心\t各区政府\t",
         "二、保障措施",
     ]

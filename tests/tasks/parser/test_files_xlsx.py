@@ -82,7 +82,7 @@ def test_the_parser_reads_a_measure_a_row() -> None:
     assert plan.measures[2].responsibility.cooperating == ("市交通委", "市发展改革委")
 
 
-def test_merged_cells_give_their_value_once_in_the_top_left_cell() -> None:
+def test_a_range_merged_down_repeats_its_value_and_one_merged_across_gives_it_once() -> None:
     rows: list[list[object]] = [
         HEADER,
         [1, "推进岸电设施建设，实现全覆盖", "市交通委", "市发展改革委", "2023年底前"],
@@ -91,7 +91,7 @@ def test_merged_cells_give_their_value_once_in_the_top_left_cell() -> None:
     book = _book(("表", rows), merges=("C2:C3", "D2:E2"))
     assert decode_bytes(_bytes(book)).split("\n")[1:] == [
         "1\t推进岸电设施建设，实现全覆盖\t市交通委\t市发展改革委\t",
-        "2\t推进船舶受电设施改造，实现全覆盖\t\t\t2024年底前",
+        "2\t推进船舶受电设施改造，实现全覆盖\t市交通委\t\t2024年底前",
     ]
 
 

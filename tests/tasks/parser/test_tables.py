@@ -21,7 +21,7 @@ def test_a_table_only_division_of_tasks_in_any_column_order() -> None:
     assert second.responsibility.lead == ("市生态环境局",) and second.responsibility.cooperating == ()
 
 
-def test_a_lead_cell_merged_down_continues_and_category_rows_are_headings() -> None:
+def test_an_empty_lead_cell_stays_empty_and_category_rows_are_headings() -> None:
     plan = parse(
         "序号\t重点任务\t牵头单位\t配合单位\n"
         "一、大气污染防治\t\t\t\n"
@@ -31,7 +31,7 @@ def test_a_lead_cell_merged_down_continues_and_category_rows_are_headings() -> N
         "1\t整治黑臭水体\t省住房城乡建设厅\t\n"
     )
     assert [list(m.path) for m in plan.measures] == [["一", "1"], ["一", "2"], ["二", "1"]]
-    assert plan.measures[1].responsibility.lead == ("省生态环境厅",)
+    assert plan.measures[1].responsibility.lead == ()  # never a lead the row does not name
     assert plan.measures[1].responsibility.cooperating == ("省住房城乡建设厅",)
     assert plan.measures[2].responsibility.lead == ("省住房城乡建设厅",)
 
