@@ -1252,3 +1252,4 @@ from tests.bdd.steps_pages import *  # noqa: E402, F403  (the page features: iss
 from tests.bdd.steps_documents import *  # noqa: E402, F403  (files as offices receive them: issue 13)
 from tests.bdd.steps_reading import *  # noqa: E402, F403  (the responsibility grammar and layouts: issue 13)
 from tests.bdd.steps_units import *  # noqa: E402, F403  (written, proposed, resolved units: issue 13)
+from tests.bdd.steps_deadlines import *  # noqa: E402, F403  (deadlines: issue 13)

@@ -33,7 +33,7 @@ from duban.tasks.parser.responsibility import doc_rule_updates, extract_responsi
 from duban.tasks.parser.sections import Finaliser, MeasureDraft, trim_closing
 from duban.tasks.parser.segments import split_segments
 from duban.tasks.parser.targets import extract_targets
-from duban.tasks.parser.timex import extract_times
+from duban.tasks.parser.timex import extract_times, impossible_dates
 from duban.tasks.registry import Registry, default_registry
 
 _SIGNATURE_STOP = frozenset("。；;！!？?，,：:")
@@ -224,6 +224,17 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
                     heading=piece.heading,
                 )
             )
+    doc_year = find_doc_year(issue_date, header, title)
+    warnings += [
+        ParseWarning(
+            "impossible_date",
+            f"措施 {'/'.join(m.path)} 中的日期“{written}”不存在，未作为时限",
+            f"measure {'/'.join(m.path)}: the date {written!r} does not exist; not read as a deadline",
+            m.line_start,
+        )
+        for m in measures
+        for written in impossible_dates(m.text, doc_year)
+    ]
     measures, dropped = _without_empty_annexes(
         measures, {node.label for node in builder.root.children if node.annex}
     )

@@ -53,6 +53,7 @@ class TimeInfo:
     years: tuple[int, ...]
     from_years: tuple[int, ...]
     relative_text: str | None
+    ongoing_text: str | None = None  # "长期坚持", "持续推进": ongoing work, no deadline and no default one
 
 
 @dataclass(frozen=True, slots=True)

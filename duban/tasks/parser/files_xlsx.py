@@ -2,8 +2,8 @@
 
 Every column up to the sheet's last used one is kept, an empty cell as an empty string, so a header row
 and its data rows line up; a range merged down repeats its value in every row it covers (one lead for
-several tasks), one merged across only has it once; a row with text in its first cell only (a title or category row) is an ordinary line;
-empty rows are left out. Formulas give their cached values
+several tasks), one merged across only has it once; a row with text in its first cell only (a title or
+category row) is an ordinary line; empty rows are left out. Formulas give their cached values
 (``data_only``): a file saved by Excel or WPS has them. Dates are written the Chinese way (2023年6月30日)
 so the deadline reader finds them; whole numbers lose their ".0".
 """
@@ -60,7 +60,7 @@ def _sheet_lines(rows: Iterable[tuple[Any, ...]], budget: list[int]) -> list[str
 
 
 def _filled_down(sheet: Any) -> list[tuple[Any, ...]]:
-    """The sheet's values, a range merged down repeating its value in every row it covers (its first column)."""
+    """The sheet's values; a range merged down repeats its value in every row it covers (first column)."""
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     for merged in sheet.merged_cells.ranges:
         if merged.max_row == merged.min_row:

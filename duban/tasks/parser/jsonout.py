@@ -50,6 +50,7 @@ def _measure(measure: ParsedMeasure) -> dict[str, Any]:
         "years": list(time.years),
         "from_years": list(time.from_years),
         "heading": measure.heading or None,
+        "ongoing": time.ongoing_text,
     }
 
 

@@ -179,6 +179,7 @@ def _assemble(chosen: list[Cand], view: str, text: str) -> TimeInfo:
         years=tuple(years),
         from_years=tuple(from_years),
         relative_text=unresolved[0].text if unresolved else None,
+        ongoing_text=ongoing_text(text) if not deadline_like or ongoing else None,
     )
 
 

@@ -136,7 +136,9 @@ _NAMED_PREFIX_RE = re.compile(
     r"|[\u4e00-\u9fff]{2,7}?(?:省|市|自治区|自治州|特别行政区|地区|盟|县|旗|区|新区))"
 )
 _CENTRAL_ORGAN_RE = re.compile(r"^[\u4e00-\u9fff]{1,10}(?:部|委|总局|署|局|办|厅|院|银行|总社|会)$")
-_VERB_RE = re.compile(r"制定|建立|推进|开展|加强|加快|组织(?!部)|负责|实施|落实|研究|完善|做好|进行|提出|印发|出台")
+_VERB_RE = re.compile(
+    r"制定|建立|推进|开展|加强|加快|组织(?!部)|负责|实施|落实|研究|完善|做好|进行|提出|印发|出台"
+)
 _CLASS_START = ("各", "有关", "相关", "其他", "其余", "全")
 
 
@@ -148,7 +150,7 @@ def looks_like_named_body(name: str) -> bool:
 
 
 def extends_class(previous: NameSpan, piece: str) -> bool:
-    """ "各区、县级市", "各市（州）、县（市、区）": a level word after "各区" extends that class of governments."""
+    """ "各区、县级市", "各市（州）、县（市、区）": a level word after "各区" extends that class."""
     return previous.generic_head and _LEVEL_WORD_RE.fullmatch(_QUALIFIER_RE.sub("", piece)) is not None
 
 
