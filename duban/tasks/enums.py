@@ -93,9 +93,35 @@ class AssignmentRole(StrEnum):
 
 
 class LeadSource(StrEnum):
-    """Where a proposed lead came from."""
+    """Where a task's department came from: the document's words, a document-wide convention, the rules, the
+    office."""
 
     explicit = "explicit"
     body = "body"
+    convention = "convention"
     rule = "rule"
     office = "office"
+
+
+class UnitRole(StrEnum):
+    """The part a document gives a unit it names for a measure (verbatim, before any resolution)."""
+
+    lead = "lead"
+    cooperating = "cooperating"
+    guidance = "guidance"
+    implementer = "implementer"
+
+
+class UnitSource(StrEnum):
+    """Whether the measure's own text names the unit or a document-wide rule gives it."""
+
+    written = "written"
+    convention = "convention"
+
+
+class UnitResolution(StrEnum):
+    """How a written unit came to stand for a registry department, or that it does not (yet)."""
+
+    registry = "registry"  # the registry resolved the name at import
+    office = "office"  # the office mapped it on the review page or by API
+    unresolved = "unresolved"

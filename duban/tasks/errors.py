@@ -72,3 +72,12 @@ class SplitNotAllowed(TasksError):
     """A regions split on a task that is not a draft or is itself a regional child (409)."""
 
     code = "split_not_allowed"
+
+
+# ---- written units (issue 13) ---------------------------------------------------------------------------
+
+
+class DepartmentExists(TasksError):
+    """A new department whose code or name the registry already holds (409)."""
+
+    code = "department_exists"

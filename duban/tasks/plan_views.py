@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -100,6 +100,10 @@ class PlanDetail(PlanSummary):
     """A plan with its outline, targets and tasks."""
 
     warnings: list[Any]
+    registry_fit: dict[str, Any] | None = Field(
+        default=None,
+        description="部门名录是否适用于本文件及原因 / whether the registry fits the document, and why",
+    )
     outline: list[OutlineEntry]
     targets: list[TargetView]
     task_list: list[TaskBrief]

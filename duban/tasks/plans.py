@@ -22,7 +22,6 @@ from duban.tasks.chinese import to_simplified
 from duban.tasks.enums import SupervisionLevel, TaskState
 from duban.tasks.errors import PlanTooLarge
 from duban.tasks.models import (
-    Department,
     Measure,
     MeasureKind,
     Milestone,
@@ -31,9 +30,11 @@ from duban.tasks.models import (
     Task,
     TaskAssignment,
     TaskEvent,
+    TaskUnit,
 )
 from duban.tasks.parser import OutlineNode, ParsedMeasure, ParsedPlan, to_json_dict
 from duban.tasks.registry import Registry, default_registry
+from duban.tasks.units import DocumentFit, UnitPlanner, document_fit
 
 ImportStatus = Literal["created", "unchanged", "revised"]
 
@@ -80,18 +81,6 @@ def _measure_hash(title: str, body: str) -> str:
     return hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
 
 
-class _Departments:
-    """Department ids by registry code, resolved once per import."""
-
-    def __init__(self, session: Session, registry: Registry) -> None:
-        self.registry = registry
-        self.ids = {row.code: row.id for row in session.exec(select(Department)).all()}
-
-    def resolve(self, name: str) -> int | None:
-        entry = self.registry.match_department(name)
-        return self.ids.get(entry.code) if entry else None
-
-
 def import_plan(
     session: Session,
     text: str,
@@ -115,12 +104,12 @@ def import_plan(
     if plan is not None and plan.content_hash == digest:
         assert plan.id is not None
         return ImportResult(plan.id, key, "unchanged", plan.revision, plan_measure_count(session, plan.id))
-    departments = _Departments(session, registry or default_registry())
+    departments = _planner(session, text, parsed, registry or default_registry())
     facts = {tuple(m["path"]): m for m in to_json_dict(parsed)["measures"]}
     measures = {m.path: m for m in parsed.measures}
     if plan is None:
         plan = Plan(key=key, title=parsed.title or (source_name or "未命名规划"), content_hash=digest)
-        _fill_plan(plan, text, parsed, source_name)
+        _fill_plan(plan, text, parsed, source_name, departments.fit)
         session.add(plan)
         session.flush()
         assert plan.id is not None
@@ -137,7 +126,17 @@ def import_plan(
     return _revise(session, plan, text, parsed, source_name, measures, facts, departments)
 
 
-def _fill_plan(plan: Plan, text: str, parsed: ParsedPlan, source_name: str | None) -> None:
+def _planner(session: Session, text: str, parsed: ParsedPlan, registry: Registry) -> UnitPlanner:
+    """The import's departments, the registry's fit to the document and the rules in force."""
+    from duban.tasks.rules.store import rules_in_force
+
+    return UnitPlanner(
+        session, registry, document_fit(parsed, text, registry), rules_in_force(session, registry)
+    )
+
+
+def _fill_plan(plan: Plan, text: str, parsed: ParsedPlan, source_name: str | None, fit: DocumentFit) -> None:
+    plan.registry_fit = fit.to_json()
     plan.title = parsed.title or plan.title
     plan.title_inferred = parsed.title_inferred
     plan.script = parsed.script
@@ -203,7 +202,7 @@ def _insert_outline(
     outline: Sequence[OutlineNode],
     measures: dict[tuple[str, ...], ParsedMeasure],
     facts: dict[tuple[str, ...], dict[str, Any]],
-    departments: _Departments,
+    departments: UnitPlanner,
     only: set[str] | None = None,
 ) -> list[int]:
     """Insert the outline level by level (parents first, for their ids) and a draft task per measure."""
@@ -252,13 +251,11 @@ def _create_tasks(
     session: Session,
     plan: Plan,
     rows: Sequence[tuple[dict[str, Any], ParsedMeasure]],
-    departments: _Departments,
+    departments: UnitPlanner,
 ) -> list[int]:
-    # issue 4: every task gets a lead (document > acting phrase > rules) and a deadline (document > default).
-    from duban.tasks.rules.store import rules_in_force
-
+    # Every task gets its written units (resolved where the registry can) or, where the measure names nobody
+    # and the registry fits, the rules' proposal (issue 13); and a deadline (document > default).
     assert plan.id is not None
-    rules = rules_in_force(session, departments.registry)
     if not rows:
         return []
     now = clock.now()
@@ -289,10 +286,13 @@ def _create_tasks(
     # Children go in as plain rows (bulk executemany): building ~2,000 ORM objects per plan cost more
     # than all the SQL (see docs/benchmarks.md, seeds).
     assignments: list[dict[str, Any]] = []
+    units: list[dict[str, Any]] = []
     milestones: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     for task_id, (_row, measure) in zip(task_ids, rows, strict=True):
-        assignments.extend(_assignments(task_id, measure, departments, rules))
+        task_assignments, task_units = departments.rows(plan.id, task_id, measure)
+        assignments.extend(task_assignments)
+        units.extend(task_units)
         milestones.extend(
             {"task_id": task_id, "due": m.date, "text": m.text[:512], "reached_at": None}
             for m in measure.time.milestones
@@ -314,7 +314,12 @@ def _create_tasks(
                 "created_at": now,
             }
         )
-    for model, values in ((TaskAssignment, assignments), (Milestone, milestones), (TaskEvent, events)):
+    for model, values in (
+        (TaskAssignment, assignments),
+        (TaskUnit, units),
+        (Milestone, milestones),
+        (TaskEvent, events),
+    ):
         if values:
             session.execute(sa.insert(model), values)
     return task_ids
@@ -332,38 +337,6 @@ def _deadline_for(
         return measure.time.deadline, "document", (final[-1] if final else measure.time.deadline_text)
     deadline, note = default_deadline(horizon, issue_date)
     return deadline, DEFAULT_SOURCE, note
-
-
-def _assignments(
-    task_id: int, measure: ParsedMeasure, departments: _Departments, rules: Any = None
-) -> list[dict[str, Any]]:
-    """The task's departments: explicit annotation > acting phrase in the body > responsibility rules."""
-    from duban.tasks.rules import bundled_rules
-    from duban.tasks.rules.assign import resolve
-
-    resolution = resolve(
-        measure.responsibility,
-        measure.title,
-        measure.body,
-        departments.registry,
-        rules if rules is not None else bundled_rules(),
-        available=departments.ids.keys(),
-    )
-    rows: list[dict[str, Any]] = []
-    for part in resolution.parts:
-        department_id = departments.ids.get(part.code)
-        if department_id is not None:
-            rows.append(
-                {
-                    "task_id": task_id,
-                    "department_id": department_id,
-                    "role": part.role,
-                    "source": part.source,
-                    "evidence": list(part.evidence),
-                    "position": part.position,
-                }
-            )
-    return rows
 
 
 def _insert_targets(session: Session, plan_id: int, parsed: ParsedPlan) -> None:
@@ -389,7 +362,7 @@ def _revise(
     source_name: str | None,
     measures: dict[tuple[str, ...], ParsedMeasure],
     facts: dict[tuple[str, ...], dict[str, Any]],
-    departments: _Departments,
+    departments: UnitPlanner,
 ) -> ImportResult:
     assert plan.id is not None
     old_rows = {
@@ -403,7 +376,7 @@ def _revise(
     new_keys = {_path_key(path): measure for path, measure in measures.items()}
     plan.revision += 1
     plan.content_hash = content_hash(text)
-    _fill_plan(plan, text, parsed, source_name)
+    _fill_plan(plan, text, parsed, source_name, departments.fit)
     session.add(plan)
     pairs, added, removed = _match_measures(old_rows, new_keys)
     for key in removed:

@@ -6,48 +6,26 @@ import sqlalchemy as sa
 
 from duban.core import clock, jobs
 from duban.core.db import Unit
-from duban.tasks.enums import AssignmentRole, Role, TaskState
+from duban.tasks.enums import Role, TaskState
 from duban.tasks.models import PlanStatus, TaskEvent
+from duban.tasks.units import blocking_tasks
 from duban.workflow.errors import ActionForbidden
 from duban.workflow.machines import Actor
 from duban.workflow.policy import bundled_policy, policy_on_issue
-from duban.workflow.service import EVENT_COLUMNS, IssueRefused, assignment_t, event_t, plan_t, task_t
+from duban.workflow.service import EVENT_COLUMNS, event_t, issue_refusal, plan_t, task_t
 
 
 def issue_plan(session: Unit, plan_id: int, actor: Actor, request_id: str | None = None) -> list[int]:
-    """Issue every draft task of a plan at once (set-based); refused, with the list, while any lacks a lead
-    or a deadline. Returns the issued task ids."""
+    """Issue every draft task of a plan at once (set-based); refused, with the list and nothing written, while
+    any lacks a lead or a deadline or has a written lead not yet mapped to a department. Returns the issued
+    task ids."""
     if actor.role not in (Role.office, Role.admin):
         raise ActionForbidden("只有委员会办公室可以交办", "Only the committee office issues tasks")
     conn = session.connection()
-    has_lead = (
-        sa.select(assignment_t.c.id)
-        .where(assignment_t.c.task_id == task_t.c.id, assignment_t.c.role == AssignmentRole.lead.value)
-        .exists()
-    )
+    blockers = blocking_tasks(conn, plan_id=plan_id)
+    if blockers:
+        raise issue_refusal(blockers)
     drafts = sa.and_(task_t.c.plan_id == plan_id, task_t.c.state == TaskState.draft.value)
-    incomplete = conn.execute(
-        sa.select(task_t.c.id, task_t.c.title, has_lead.label("has_lead"), task_t.c.deadline)
-        .where(drafts, sa.or_(~has_lead, task_t.c.deadline.is_(None)))
-        .order_by(task_t.c.id)
-    ).all()
-    if incomplete:
-        raise IssueRefused(
-            f"有 {len(incomplete)} 项任务缺少牵头单位或完成时限，不能交办",
-            f"{len(incomplete)} tasks lack a lead or a deadline; nothing was issued",
-            tasks=[
-                {
-                    "id": row.id,
-                    "title": row.title[:80],
-                    "missing": [
-                        name
-                        for name, ok in (("lead", row.has_lead), ("deadline", row.deadline is not None))
-                        if not ok
-                    ],
-                }
-                for row in incomplete
-            ],
-        )
     now = clock.now()
     issued = [
         row.id

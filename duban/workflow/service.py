@@ -29,6 +29,7 @@ from duban.tasks.models import (
     User,
     user_from_row,
 )
+from duban.tasks.units import Blocker, blocking_tasks, unresolved_leads
 from duban.workflow.errors import ActionForbidden, TransitionNotAllowed, WorkflowError
 from duban.workflow.machines import Actor, TaskRelation, actor_kind, allowed_actions, check_action
 from duban.workflow.policy import bundled_policy, policy_on_issue
@@ -54,9 +55,41 @@ class StaleVersion(WorkflowError):
 
 
 class IssueRefused(WorkflowError):
-    """A task cannot be issued without a lead and a deadline (422)."""
+    """A task cannot be issued without a resolved lead and a deadline (422); `tasks` lists each one."""
 
     code = "issue_incomplete"
+
+
+def issue_refusal(blockers: Sequence[Blocker]) -> IssueRefused:
+    """The refusal naming every task that stands in the way, its measure and its unresolved lead."""
+    unresolved = any(blocker.unresolved for blocker in blockers)
+    shown = [blocker.message() for blocker in blockers[:5]]
+    more_zh = f"等 {len(blockers)} 项" if len(blockers) > 5 else ""
+    more_en = f" and {len(blockers) - 5} more" if len(blockers) > 5 else ""
+    zh = "；".join(z for z, _ in shown) + more_zh
+    en = "; ".join(e for _, e in shown) + more_en
+    if len(blockers) == 1 and unresolved:
+        message_zh = f"{zh}，请先在规划审定页确认"
+        message_en = f"{en}: map it on the plan review page first"
+    elif unresolved:
+        message_zh = (
+            f"有 {len(blockers)} 项任务缺少牵头单位或完成时限、或牵头单位尚未对应到部门，不能交办：{zh}。"
+            "请先在规划审定页确认"
+        )
+        message_en = (
+            f"{len(blockers)} tasks lack a lead or a deadline, or their lead is not mapped to a department; "
+            f"nothing was issued: {en}"
+        )
+    else:
+        message_zh = f"有 {len(blockers)} 项任务缺少牵头单位或完成时限，不能交办：{zh}"
+        message_en = f"{len(blockers)} tasks lack a lead or a deadline; nothing was issued: {en}"
+    return IssueRefused(
+        message_zh,
+        message_en,
+        code="lead_unresolved" if unresolved else IssueRefused.code,
+        tasks=[blocker.to_json() for blocker in blockers],
+        missing=sorted({m for blocker in blockers for m in blocker.missing}),
+    )
 
 
 @dataclass(frozen=True)
@@ -257,7 +290,7 @@ def apply_action(
     check_version(header.version, expected_version)
     target = check_action(header.state, action, kind, reason)
     if action == "issue":
-        _check_issuable(header)
+        _check_issuable(session, header)
     if action == "reassign":
         _reassign(session, task_id, new_lead_id)
     now = clock.now()
@@ -309,18 +342,15 @@ def _lost_race(session: Unit, task_id: int, actor: Actor, expected_version: int 
     )
 
 
-def _check_issuable(header: TaskHeader) -> None:
-    missing = []
-    if not header.lead_ids:
-        missing.append(("牵头单位", "a lead"))
-    if not header.deadline_set:
-        missing.append(("完成时限", "a deadline"))
-    if missing:
-        raise IssueRefused(
-            "交办前须确定" + "和".join(zh for zh, _ in missing),
-            "Before it is issued the task needs " + " and ".join(en for _, en in missing),
-            missing=[en for _, en in missing],
-        )
+def _check_issuable(session: Unit, header: TaskHeader) -> None:
+    """Refuse to issue a task without a lead, with a written lead not yet mapped to a department, or without
+    a deadline (one indexed read when nothing is wrong)."""
+    conn = session.connection()
+    if header.lead_ids and header.deadline_set and not unresolved_leads(conn, [header.id]):
+        return
+    blockers = blocking_tasks(conn, task_id=header.id)
+    if blockers:
+        raise issue_refusal(blockers)
 
 
 def _reassign(session: Unit, task_id: int, new_lead_id: int | None) -> None:

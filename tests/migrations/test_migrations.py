@@ -27,7 +27,17 @@ def test_upgrade_check_downgrade(fresh_url: str) -> None:
     migrations.check(fresh_url)
     engine = build_engine(fresh_url)
     tables = set(inspect(engine).get_table_names())
-    assert {"department", "user", "plan", "measure", "task", "task_assignment", "task_event"} <= tables
+    assert {
+        "department",
+        "user",
+        "plan",
+        "measure",
+        "task",
+        "task_assignment",
+        "task_event",
+        "task_unit",
+    } <= tables
+    assert "registry_fit" in {column["name"] for column in inspect(engine).get_columns("plan")}
     engine.dispose()
     migrations.downgrade(fresh_url, "base")
     engine = build_engine(fresh_url)

@@ -211,6 +211,43 @@ ENGLISH: Final[dict[str, str]] = {
     "配合": "cooperating",
     "保存": "Save",
     "查看任务": "Open the task",
+    "按文件约定": "by the document's convention",
+    "牵头单位未对应部门": "Lead not mapped to a department",
+    "未对应部门": "not mapped",
+    "原文": "As written",
+    "部门名录不适用于本文件": "The department registry does not fit this document",
+    "文件写明的单位按原文保留；没有写明单位的措施不提出牵头单位，请逐项确定。": (
+        "The units the document names are kept as written; no lead is proposed for measures that name "
+        "none: set each one."
+    ),
+    "尚未对应部门的单位": "Units not yet mapped to a department",
+    "以下单位按文件原文保留，尚未对应到部门名录中的部门。写明为牵头单位的，对应之前不能交办。"
+    "对应后，本规划中写明该单位的所有拟办任务一并更新。": (
+        "These units are kept as the document writes them and stand for no registry department yet. "
+        "A task they lead cannot be issued until they are mapped; mapping one updates every draft task "
+        "of this plan that names it."
+    ),
+    "原文写法": "As written",
+    "角色": "Role",
+    "涉及措施": "Measures",
+    "原因": "Why",
+    "对应到名录中的部门": "Map to a registry department",
+    "新增为部门": "Add as a new department",
+    "阻止交办": "Blocks issuing",
+    "牵头": "lead",
+    "指导": "guidance",
+    "落实": "implementer",
+    "请选择部门": "Choose a department",
+    "相近的名称": "Close names",
+    "全部部门": "All departments",
+    "对应": "Map",
+    "代码": "Code",
+    "全称": "Full name",
+    "类别": "Kind",
+    "新增并对应": "Add and map",
+    "党委部门": "Party body",
+    "政府部门": "Government department",
+    "其他": "Other",
     # scorecards
     "原定时限起": "Original deadline from",
     "原定时限止": "Original deadline to",

@@ -1,5 +1,5 @@
 """Plans and their review before issuing: the imported outline beside each task's proposed 牵头/配合/时限
-with the reasons; edit one task, edit many at once, issue the plan."""
+with the reasons; edit one task, edit many at once, map the written units the registry lacks, issue."""
 
 from __future__ import annotations
 
@@ -16,9 +16,19 @@ from duban.api.pages.web import Form, FormInvalid, OfficeUser, PageRoute, flash,
 from duban.api.problems import status_for
 from duban.api.routers.tasks import actor_of
 from duban.core.errors import DubanError
+from duban.tasks.enums import DepartmentKind
 from duban.tasks.models import Department
 from duban.tasks.plan_views import list_plans, plan_detail
-from duban.tasks.review import TaskEdit, bulk_edit, edit_task, review_list, split_names
+from duban.tasks.review import (
+    NewDepartment,
+    TaskEdit,
+    bulk_edit,
+    edit_task,
+    plan_units,
+    resolve_unit,
+    review_list,
+    split_names,
+)
 from duban.workflow.issuing import issue_plan
 from duban.workflow.scorecards import plan_progress
 
@@ -47,6 +57,11 @@ def review_page(
     """The review page of a plan (again with `error` and the values as typed)."""
     plan = plan_detail(session, plan_id)
     review = review_list(session, plan_id)
+    choices = session.exec(  # registry order: party and government bodies, then 盟市, then the office's
+        select(Department.code, Department.name)
+        .where(col(Department.active).is_(True))
+        .order_by(col(Department.id))
+    ).all()
     by_path: dict[str, list[Any]] = {}
     for item in review.items:
         by_path.setdefault("/".join(item.path), []).append(item)
@@ -66,9 +81,10 @@ def review_page(
         "failed": failed,
         "incomplete": (error.extra.get("tasks") or []) if error is not None else [],
         "values": values,
-        "departments": session.exec(
-            select(Department.name).where(col(Department.active).is_(True)).order_by(col(Department.code))
-        ).all(),
+        "departments": [name for _, name in choices],
+        "choices": choices,
+        "units": plan_units(session, plan_id),
+        "kinds": list(DepartmentKind),
         "edited": int(str(values.get("task_id")))
         if values and str(values.get("task_id") or "").isdigit()
         else None,
@@ -188,6 +204,58 @@ def edit_many(
     changed = sum(1 for o in outcomes if o.changed)
     flash(request, f"批量修改完成：{changed} 项任务有变化", f"Bulk edit done: {changed} tasks changed")
     return redirect(f"/plans/{plan_id}")
+
+
+def _field(form: FormData, name: str, limit: int) -> str:
+    value = str(form.get(name) or "").strip()
+    if len(value) > limit:
+        raise FormInvalid(f"{name} 过长", f"{name} is too long", field=name)
+    return value
+
+
+def _new_department(form: FormData) -> NewDepartment | None:
+    code, name = _field(form, "new_code", 64), _field(form, "new_name", 128)
+    if not code and not name:
+        return None
+    kind = _field(form, "new_kind", 16) or DepartmentKind.other.value
+    if kind not in {k.value for k in DepartmentKind}:
+        raise FormInvalid("部门类别无效", "The department kind is not valid", field="new_kind")
+    return NewDepartment(code=code, name=name, kind=DepartmentKind(kind))
+
+
+@router.post("/plans/{plan_id}/units/resolve")
+def resolve_one(
+    request: Request, session: SessionDep, user: OfficeUser, form: Form, plan_id: PlanId
+) -> Response:
+    """Map a written unit to a registry department, or add it as a new department, for the plan's drafts."""
+    try:
+        name = _field(form, "name", 256)
+        new = _new_department(form)
+        department = None if new is not None else (_field(form, "department", 128) or None)
+        if not name or (new is None and department is None):
+            raise FormInvalid(
+                "请选择要对应的部门，或填写新部门的代码和名称",
+                "Choose a department, or give the new department's code and name",
+                field="department",
+            )
+        outcome = resolve_unit(
+            session,
+            plan_id,
+            name,
+            department=department,
+            new_department=new,
+            actor_user_id=user.id,
+            actor_label=user.label,
+            via="page",
+        )
+    except DubanError as error:
+        return _again(request, session, plan_id, error, form)
+    flash(
+        request,
+        f"“{name}”已对应为“{outcome.department.name}”，{len(outcome.tasks)} 项任务已更新",
+        f"{name} now stands for {outcome.department.name}; {len(outcome.tasks)} tasks updated",
+    )
+    return redirect(f"/plans/{plan_id}#units")
 
 
 @router.post("/plans/{plan_id}/issue")

@@ -13,6 +13,7 @@ from duban.tasks.models.departments import (
 from duban.tasks.models.plans import Measure, MeasureKind, Plan, PlanStatus, Target
 from duban.tasks.models.rules import ResponsibilityRuleVersion
 from duban.tasks.models.tasks import Milestone, Task, TaskAssignment, TaskEvent
+from duban.tasks.models.units import TaskUnit
 
 __all__ = [
     "REQUEST_USER_COLUMNS",
@@ -30,6 +31,7 @@ __all__ = [
     "Task",
     "TaskAssignment",
     "TaskEvent",
+    "TaskUnit",
     "User",
     "UserPublic",
     "user_from_row",

@@ -48,6 +48,8 @@ class Plan(SQLModel, table=True):
     status: PlanStatus = Field(default=PlanStatus.draft, sa_type=enum_column_type(PlanStatus, 16))
     source_text: str = text_field()
     warnings: list[Any] = json_list_field()
+    # Whether the department registry fits the document (DocumentFit.to_json): None before issue 13.
+    registry_fit: dict[str, Any] | None = Field(default=None, sa_type=JSONType, nullable=True)
     created_at: dt.datetime = created_at_field()
     updated_at: dt.datetime = created_at_field()
 

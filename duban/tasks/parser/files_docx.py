@@ -4,9 +4,9 @@ The document XML is walked directly (python-docx opens the package): paragraphs 
 order, also inside content controls. In a table every grid column keeps its place: an empty cell is an
 empty string, a horizontally merged cell (gridSpan) gives its text once and an empty string for each
 further column it spans, a vertically merged cell gives its text in every row it covers (an empty cell
-stays empty: it is not read as continuing the row above), and cells skipped before or after a row (gridBefore/gridAfter) are empty. So a header row and its data rows have
-the same number of cells. Deleted text (tracked changes), field codes, drawings and text boxes are left
-out; inserted text is kept.
+stays empty: it is not read as continuing the row above), and cells skipped before or after a row
+(gridBefore/gridAfter) are empty. So a header row and its data rows have the same number of cells.
+Deleted text (tracked changes), field codes, drawings and text boxes are left out; inserted text is kept.
 """
 
 from __future__ import annotations

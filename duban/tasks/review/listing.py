@@ -16,9 +16,11 @@ from duban.tasks.models import Department, Measure, Plan, Task, TaskEvent
 from duban.tasks.plan_views import AssignedDepartment, task_briefs
 from duban.tasks.regions_split import RegionRollup, addressed_to_leagues, children_of, rollups
 from duban.tasks.registry import Registry, default_registry
+from duban.tasks.review.unit_views import RegistryFitView, UnitView, fit_view, task_units
 from duban.tasks.rules import RuleSet, propose
 from duban.tasks.rules.store import rules_in_force
 from duban.tasks.task_views import OPEN_STATES, TaskItem
+from duban.tasks.units import unresolved_leads
 
 
 class DepartmentRef(BaseModel):
@@ -78,9 +80,19 @@ class ReviewItem(BaseModel):
     lead: list[AssignedDepartment]
     cooperating: list[AssignedDepartment]
     guidance: list[AssignedDepartment]
-    lead_source: str | None = Field(examples=["rule"], description="explicit | body | rule | office")
-    missing: list[str] = Field(examples=[["deadline"]], description="交办前还缺的 / what issuing still needs")
-    proposal: ProposalView | None
+    lead_source: str | None = Field(
+        examples=["rule"], description="explicit | body | convention | rule | office"
+    )
+    units: list[UnitView] = Field(description="措施原文写明的单位 / the units the measure names, verbatim")
+    missing: list[str] = Field(
+        examples=[["deadline"]],
+        description="交办前还缺的：lead、lead_unresolved（写明的牵头单位尚未对应部门）、deadline / "
+        "what issuing still needs",
+    )
+    proposal: ProposalView | None = Field(
+        description="仅对没有写明任何单位、且部门名录适用的措施 / only where the measure names nobody "
+        "and the registry fits the document"
+    )
     disputed: bool
     dispute: DisputeView | None
     addressed_to_leagues: bool = Field(description="措施面向各盟市，可按盟市拆分 / can be split by region")
@@ -94,6 +106,7 @@ class ReviewList(BaseModel):
 
     plan_id: int
     rules_version: int = Field(description="责任规则版本（0 为内置规则）/ rules version in force")
+    registry: RegistryFitView | None = Field(description="部门名录是否适用于本文件 / does the registry fit")
     disputed: int
     incomplete: int
     items: list[ReviewItem]
@@ -145,8 +158,11 @@ def rollup_view(roll: RegionRollup | None) -> RollupView | None:
 def review_list(session: Session, plan_id: int, registry: Registry | None = None) -> ReviewList:
     """The office's review list of a plan (GET /api/v1/plans/{id}/review)."""
     registry = registry or default_registry()
-    if session.get(Plan, plan_id) is None:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
         raise NotFoundError(f"规划 {plan_id} 不存在", f"Plan {plan_id} does not exist")
+    fit = fit_view(plan)
+    proposals = fit is None or fit.applies
     rules = rules_in_force(session, registry)
     tasks = list(
         session.exec(
@@ -169,13 +185,18 @@ def review_list(session: Session, plan_id: int, registry: Registry | None = None
         ).all()
     )
     rolls = rollups(session, ids)
+    written = task_units(session, ids)
+    blocked = unresolved_leads(session.connection(), ids)
     items: list[ReviewItem] = []
     for task in tasks:
         assert task.id is not None
         brief = briefs[task.id]
         measure = measures.get(task.measure_id) if task.measure_id is not None else None
         event = disputes.get(task.id)
+        units = written.get(task.id, [])
         missing = [name for name, ok in (("lead", brief.lead), ("deadline", task.deadline)) if not ok]
+        if blocked.get(task.id) and task.state is TaskState.draft:
+            missing = ["lead_unresolved", *(m for m in missing if m != "lead")]
         items.append(
             ReviewItem(
                 id=task.id,
@@ -190,8 +211,13 @@ def review_list(session: Session, plan_id: int, registry: Registry | None = None
                 cooperating=brief.cooperating,
                 guidance=brief.guidance,
                 lead_source=brief.lead[0].source if brief.lead else None,
+                units=units,
                 missing=missing,
-                proposal=_proposal(measure, registry, rules) if task.parent_id is None else None,
+                proposal=(
+                    _proposal(measure, registry, rules)
+                    if task.parent_id is None and proposals and not units
+                    else None
+                ),
                 disputed=event is not None,
                 dispute=(
                     DisputeView(
@@ -224,6 +250,7 @@ def review_list(session: Session, plan_id: int, registry: Registry | None = None
     return ReviewList(
         plan_id=plan_id,
         rules_version=rules.version,
+        registry=fit,
         disputed=len(disputes),
         incomplete=sum(1 for i in items if i.missing),
         items=items,
