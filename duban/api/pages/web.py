@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -28,6 +29,7 @@ from duban.api.problems import register_error_status, status_for
 from duban.core import clock
 from duban.core.config import get_settings
 from duban.core.errors import DubanError
+from duban.tasks.chinese import to_simplified
 from duban.tasks.enums import Role
 from duban.tasks.models import Department, User
 from duban.workflow.errors import ActionForbidden
@@ -232,6 +234,27 @@ def _day(value: object) -> str:
     return "—" if value is None else str(value)
 
 
+class Original(str):
+    """Text shown exactly as the document wrote it (the 原文 of a traditional-script plan)."""
+
+    __slots__ = ()
+
+
+def _display(value: object) -> object:
+    """Every string a page shows is in simplified script (plans may be written in traditional), but 原文."""
+    if not isinstance(value, str) or isinstance(value, Original) or value.isascii():
+        return value
+    converted = to_simplified(value)
+    if converted == value:
+        return value
+    return Markup(converted) if isinstance(value, Markup) else converted
+
+
+def _traditional(value: object) -> bool:
+    """Whether a text reads differently in simplified script (a traditional-script plan's text)."""
+    return isinstance(value, str) and not value.isascii() and to_simplified(value) != value
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The pages' Jinja2 environment: autoescape on for every template, undefined names fail."""
@@ -241,8 +264,11 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_display,
     )
     env.filters["localtime"] = _local_time
+    env.filters["original"] = Original
+    env.tests["traditional"] = _traditional
     env.filters["day"] = _day
     return env
 

@@ -37,11 +37,11 @@ _STANDING_RE = re.compile(
 )
 _SAME_BELOW_RE = re.compile(r"^(?:下同|以下同|后同|以下各项同)$")
 # Labels and the role they give (the time labels are read by the time reader).
-_LEAD_LABELS = ("牵头责任单位", "牵头考核单位", "牵头单位", "牵头部门", "牵头处室", "牵头科室")
+_LEAD_LABELS: tuple[str, ...] = ("牵头责任单位", "牵头考核单位", "牵头单位", "牵头部门", "牵头处室", "牵头科室")
 _LEAD_LABELS += ("主责单位", "主责部门", "主办单位", "主办部门")
-_RESPONSIBLE_LABELS = ("责任单位", "责任部门", "责任处室", "负责单位", "负责部门", "实施单位", "实施部门")
+_RESPONSIBLE_LABELS: tuple[str, ...] = ("责任单位", "责任部门", "责任处室", "负责单位", "负责部门", "实施单位", "实施部门")
 _RESPONSIBLE_LABELS += ("实施主体", "承办单位", "落实单位", "责任主体")
-_COOPERATING_LABELS = ("配合单位", "配合部门", "配合处室", "协办单位", "协办部门", "参与单位", "参与部门")
+_COOPERATING_LABELS: tuple[str, ...] = ("配合单位", "配合部门", "配合处室", "协办单位", "协办部门", "参与单位", "参与部门")
 _COOPERATING_LABELS += ("参加单位", "支撑单位", "支持单位", "协助单位", "协同单位", "协作单位", "协同部门")
 _TIME_LABELS = ("完成时限", "时限要求", "完成时间", "时间要求", "时间节点", "完成期限", "进度安排")
 _LABELS: dict[str, str] = {

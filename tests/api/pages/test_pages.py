@@ -161,3 +161,25 @@ def test_scorecards_draw_svg_charts_from_the_stats(
     )
     odd = signed_in("office").get("/scorecards", start="2027-13-01", end="x")
     assert odd.status_code == 200 and "无效，已忽略" in odd.text
+
+
+TRADITIONAL_PLAN = """關於加強生態環境保護的工作方案
+
+一、重點任務
+（一）推進燃煤鍋爐整治。2026年12月底前完成全區燃煤鍋爐淘汰改造。（自治區生態環境廳牽頭，自治區發展改革委配合）
+"""
+
+
+def test_a_traditional_script_plan_is_shown_in_simplified_with_the_original_kept(
+    signed_in: Callable[[str], PageClient], departments: Any
+) -> None:
+    result = import_plan(departments, TRADITIONAL_PLAN, parse(TRADITIONAL_PLAN), None)
+    departments.flush()
+    task = departments.exec(select(Task).where(Task.plan_id == result.plan_id)).first()  # type: ignore[arg-type]
+    assert task is not None
+    office = signed_in("office")
+    shown = text_of(office.get(f"/tasks/{task.id}").text)
+    assert "完成全区燃煤锅炉淘汰改造" in shown  # the page speaks simplified script …
+    assert "完成全區燃煤鍋爐淘汰改造" in shown  # … and keeps the text as written under 原文
+    review = text_of(office.get(f"/plans/{result.plan_id}").text)
+    assert "推进燃煤锅炉整治" in review and "推進燃煤鍋爐整治" not in review
