@@ -25,7 +25,7 @@ from duban.tasks.parser.facts import (
     UnitRole,
 )
 from duban.tasks.parser.textview import book_title_spans, bracket_spans, in_spans, search_view, split_top
-from duban.tasks.parser.units import NameSpan, extends_class, joined, read_names
+from duban.tasks.parser.units import NameSpan, extends_class, joined, looks_like_named_body, read_names
 
 FIRST_IS_LEAD_RE = re.compile(
     r"(?:列|排|位|居)?(?:在|于)?(?:第一位|首位|第一个|最前|前面)[^。；;，,\n（）()]{0,8}?(?:为|是|系)"
@@ -249,10 +249,16 @@ def find_annotations(text: str) -> list[Annotation]:
         if _LABEL_RE.match(view, s) is None and _ROLE_WORD_RE.search(view, s, e) is None:
             continue
         annotation = read_annotation(view, text, s, e)
-        if annotation is not None and not _bare(annotation):
+        if annotation is not None and not _bare(annotation) and _all_bodies(annotation):
             found.append(annotation)
     found.sort(key=lambda annotation: annotation.start)
     return found
+
+
+def _all_bodies(annotation: Annotation) -> bool:
+    """Unbracketed, a sentence is an annotation only when it names bodies ("强化社会监督" is a heading)."""
+    names = [name for group in annotation.groups for name in group.names]
+    return all(name.generic or looks_like_named_body(name.name) for name in names)
 
 
 def _bare(annotation: Annotation) -> bool:

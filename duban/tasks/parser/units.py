@@ -125,7 +125,7 @@ class NameSpan:
 
 def looks_like_unit(name: str) -> bool:
     """Whether a piece of text is a body's name by its structure (organ suffix, no sentence marks)."""
-    if not 2 <= len(name) <= _NAME_MAX or _NOT_IN_NAME.search(name):
+    if not 2 <= len(name) <= _NAME_MAX or _NOT_IN_NAME.search(name) or _VERB_RE.match(name):
         return False
     return GENERIC_RE.fullmatch(name) is not None or name.endswith(_ORGAN_SUFFIXES)
 
@@ -135,9 +135,12 @@ _NAMED_PREFIX_RE = re.compile(
     r"^(?:国务院|国家|中央|中共|全国|省(?!级)|自治区|内蒙古|市(?!场|级)|州|盟|县|旗|区(?!域)"
     r"|[\u4e00-\u9fff]{2,7}?(?:省|市|自治区|自治州|特别行政区|地区|盟|县|旗|区|新区))"
 )
-_CENTRAL_ORGAN_RE = re.compile(r"^[\u4e00-\u9fff]{1,10}(?:部|委|总局|署|局|办|厅|院|银行|总社|会)$")
+_CENTRAL_ORGAN_RE = re.compile(
+    r"^[\u4e00-\u9fff]{1,10}(?:部|委|总局|署|局|办|厅|院|银行|总社|委员会|管委会|监会|协会|联合会|学会|商会)$"
+)
 _VERB_RE = re.compile(
     r"制定|建立|推进|开展|加强|加快|组织(?!部)|负责|实施|落实|研究|完善|做好|进行|提出|印发|出台"
+    r"|强化|提升|优化|健全|深化|推动|鼓励|引导|规范"
 )
 _CLASS_START = ("各", "有关", "相关", "其他", "其余", "全")
 
