@@ -335,7 +335,12 @@ def _deadline_for(
         # The note quotes the phrase that sets the final deadline, not the first date the text mentions.
         final = [m.text for m in measure.time.milestones if m.date == measure.time.deadline]
         return measure.time.deadline, "document", (final[-1] if final else measure.time.deadline_text)
-    deadline, note = default_deadline(horizon, issue_date)
+    from duban.tasks.parser.timex import impossible_dates
+
+    wrong = impossible_dates(measure.text, issue_date.year if issue_date else None)
+    deadline, note = default_deadline(
+        horizon, issue_date, ongoing=measure.time.ongoing_text, impossible=wrong[0] if wrong else None
+    )
     return deadline, DEFAULT_SOURCE, note
 
 

@@ -363,3 +363,16 @@ def test_every_seed_measure_gets_a_lead_and_a_deadline(departments: Session) -> 
     for plan in no_horizon:
         dates = {t.deadline for t in tasks if t.plan_id == plan.id and t.deadline_source == "default"}
         assert dates == {dt.date((plan.issue_date or dt.date(2026, 1, 1)).year + 1, 12, 31)}
+
+
+def test_a_default_deadline_quotes_why_the_document_gives_none() -> None:
+    import datetime as dt
+
+    from duban.tasks.rules.deadlines import HORIZON_NOTE, default_deadline
+
+    horizon = dt.date(2025, 12, 31)
+    assert default_deadline(horizon, None) == (horizon, HORIZON_NOTE)
+    date, note = default_deadline(horizon, None, ongoing="长期坚持")
+    assert date == horizon and note.startswith("文件写明“长期坚持”，是持续性工作") and "未写明时限" not in note
+    date, note = default_deadline(None, dt.date(2024, 3, 1), impossible="2月30日")
+    assert date == dt.date(2025, 12, 31) and note.startswith("文件写的日期“2月30日”不存在")

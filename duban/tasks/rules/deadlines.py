@@ -25,10 +25,33 @@ IMPORT_NOTE = (
 DEFAULT_SOURCE = "default"
 
 
-def default_deadline(horizon: dt.date | None, issue_date: dt.date | None) -> tuple[dt.date, str]:
-    """The default deadline and its note (zh / en) for a measure whose document sets none."""
+def default_deadline(
+    horizon: dt.date | None,
+    issue_date: dt.date | None,
+    *,
+    ongoing: str | None = None,
+    impossible: str | None = None,
+) -> tuple[dt.date, str]:
+    """The default deadline and its note (zh / en) for a measure whose document sets none.
+
+    `ongoing` ("长期坚持") and `impossible` ("2月30日") say why there is none: the note then quotes the
+    document instead of saying it gave no time at all.
+    """
     if horizon is not None:
-        return horizon, HORIZON_NOTE
-    if issue_date is not None:
-        return dt.date(issue_date.year + 1, 12, 31), ISSUE_NOTE
-    return dt.date(clock.today().year + 1, 12, 31), IMPORT_NOTE
+        date, note = horizon, HORIZON_NOTE
+    elif issue_date is not None:
+        date, note = dt.date(issue_date.year + 1, 12, 31), ISSUE_NOTE
+    else:
+        date, note = dt.date(clock.today().year + 1, 12, 31), IMPORT_NOTE
+    when_zh, when_en = note.split("暂按", 1)[1].split(" / ", 1)[0], note.rsplit(": ", 1)[1]
+    if ongoing:
+        return date, (
+            f"文件写明“{ongoing}”，是持续性工作，没有完成时限；暂按{when_zh} / "
+            f"the document says {ongoing!r}: ongoing work with no deadline; checkpoint: {when_en}"
+        )
+    if impossible:
+        return date, (
+            f"文件写的日期“{impossible}”不存在，未作为时限；暂按{when_zh} / "
+            f"the date {impossible!r} in the document does not exist; not a deadline: {when_en}"
+        )
+    return date, note
