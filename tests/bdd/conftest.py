@@ -1248,8 +1248,8 @@ def sweep_quiet(sweep_world: SweepWorld, start: str, end: str) -> None:
 
 
 # ===== end of issue 6 =====================================================================================
-from tests.bdd.steps_pages import *  # noqa: E402, F403  (the page features: issue 7)
+from tests.bdd.steps_deadlines import *  # noqa: E402, F403  (deadlines: issue 13)
 from tests.bdd.steps_documents import *  # noqa: E402, F403  (files as offices receive them: issue 13)
+from tests.bdd.steps_pages import *  # noqa: E402, F403  (the page features: issue 7)
 from tests.bdd.steps_reading import *  # noqa: E402, F403  (the responsibility grammar and layouts: issue 13)
 from tests.bdd.steps_units import *  # noqa: E402, F403  (written, proposed, resolved units: issue 13)
-from tests.bdd.steps_deadlines import *  # noqa: E402, F403  (deadlines: issue 13)

@@ -373,6 +373,8 @@ def test_a_default_deadline_quotes_why_the_document_gives_none() -> None:
     horizon = dt.date(2025, 12, 31)
     assert default_deadline(horizon, None) == (horizon, HORIZON_NOTE)
     date, note = default_deadline(horizon, None, ongoing="长期坚持")
-    assert date == horizon and note.startswith("文件写明“长期坚持”，是持续性工作") and "未写明时限" not in note
+    assert (
+        date == horizon and note.startswith("文件写明“长期坚持”，是持续性工作") and "未写明时限" not in note
+    )
     date, note = default_deadline(None, dt.date(2024, 3, 1), impossible="2月30日")
     assert date == dt.date(2025, 12, 31) and note.startswith("文件写的日期“2月30日”不存在")

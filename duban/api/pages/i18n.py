@@ -134,7 +134,6 @@ ENGLISH: Final[dict[str, str]] = {
     "指导单位": "Guidance",
     "所属规划": "Plan",
     "措施原文": "Text of the measure",
-    "原文": "As written (traditional script)",
     "阶段性时限": "Milestones",
     "规划指标": "Targets of the plan",
     "指标": "Indicator",

@@ -247,7 +247,8 @@ def _display(value: object) -> object:
     converted = to_simplified(value)
     if converted == value:
         return value
-    return Markup(converted) if isinstance(value, Markup) else converted
+    # Only an already-escaped Markup is wrapped again: conversion changes CJK characters, never markup.
+    return Markup(converted) if isinstance(value, Markup) else converted  # noqa: S704
 
 
 def _traditional(value: object) -> bool:

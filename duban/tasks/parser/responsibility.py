@@ -13,7 +13,6 @@ not done here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from duban.tasks.parser.body_actors import body_actors
@@ -24,67 +23,20 @@ from duban.tasks.parser.facts import (
     UnitMention,
     UnitRole,
 )
+from duban.tasks.parser.grammar import (
+    FIRST_IS_LEAD_RE,
+    LABEL_RE,
+    LABELS,
+    OTHER_LABEL_RE,
+    ROLE_OF_CORE,
+    ROLE_WORD_RE,
+    SAME_BELOW_RE,
+    SENTENCE_SEPARATORS,
+    STANDING_RE,
+    TIME_PIECE_RE,
+)
 from duban.tasks.parser.textview import book_title_spans, bracket_spans, in_spans, search_view, split_top
 from duban.tasks.parser.units import NameSpan, extends_class, joined, looks_like_named_body, read_names
-
-FIRST_IS_LEAD_RE = re.compile(
-    r"(?:列|排|位|居)?(?:在|于)?(?:第一位|首位|第一个|最前|前面)[^。；;，,\n（）()]{0,8}?(?:为|是|系)"
-    r"(?:牵头|主办|主责)(?:单位|部门)?"
-)
-_STANDING_RE = re.compile(
-    r"(?:以下|下列|以下各项|下述)(?:任务|工作|措施|各项)?(?:均|都|皆)?(?:需|须|需要|由|应由|要由)?"
-    r"(?P<names>[^，,。；;（）()]{2,30}?)(?:负责)?(?:落实|实施|承担)[，,]?\s*(?:不再|不)(?:一一|逐一|单独|重复)?列(?:出|明|举)"
-)
-_SAME_BELOW_RE = re.compile(r"^(?:下同|以下同|后同|以下各项同)$")
-# Labels and the role they give (the time labels are read by the time reader).
-_LEAD_LABELS: tuple[str, ...] = ("牵头责任单位", "牵头考核单位", "牵头单位", "牵头部门", "牵头处室", "牵头科室")
-_LEAD_LABELS += ("主责单位", "主责部门", "主办单位", "主办部门")
-_RESPONSIBLE_LABELS: tuple[str, ...] = ("责任单位", "责任部门", "责任处室", "负责单位", "负责部门", "实施单位", "实施部门")
-_RESPONSIBLE_LABELS += ("实施主体", "承办单位", "落实单位", "责任主体")
-_COOPERATING_LABELS: tuple[str, ...] = ("配合单位", "配合部门", "配合处室", "协办单位", "协办部门", "参与单位", "参与部门")
-_COOPERATING_LABELS += ("参加单位", "支撑单位", "支持单位", "协助单位", "协同单位", "协作单位", "协同部门")
-_TIME_LABELS = ("完成时限", "时限要求", "完成时间", "时间要求", "时间节点", "完成期限", "进度安排")
-_LABELS: dict[str, str] = {
-    **dict.fromkeys(_LEAD_LABELS, "lead"),
-    **dict.fromkeys(_RESPONSIBLE_LABELS, "responsible"),
-    **dict.fromkeys(_COOPERATING_LABELS, "coop"),
-    **dict.fromkeys(("指导单位", "指导部门", "督导单位"), "guide"),
-    **dict.fromkeys(_TIME_LABELS, "time"),  # read by the time reader
-}
-_LABEL_NAMES = "|".join(sorted(_LABELS, key=len, reverse=True))
-_LABEL_RE = re.compile(
-    rf"(?:【[ \t\u3000]*(?P<boxed>{_LABEL_NAMES})[ \t\u3000]*】[ \t\u3000]*[:：]?"
-    rf"|(?P<label>{_LABEL_NAMES})[ \t\u3000]*[:：])"
-)
-# A label the grammar does not know ("牵头领导：", "联系人：", "工作目标："): skipped, not read as units.
-_OTHER_LABEL_RE = re.compile(r"[【\[]?[^：:】\]，,、]{2,8}[】\]]?[ \t\u3000]*[:：]|【[^】]{2,8}】")
-_ROLE_WORD_RE = re.compile(
-    r"(?:共同|分别|按职责分工|按照职责分工|按职责|按照职责|依职责|各自|具体)?"
-    r"(?P<core>为牵头单位|为牵头部门|为责任单位|为责任部门|为配合单位|为配合部门|为协办单位|为参与单位"
-    r"|牵头负责落实|牵头负责|牵头抓总|牵头落实|牵头组织实施|牵头组织|牵头推进|牵头实施|牵头|主责"
-    r"|负责落实|负责实施|负责|组织落实|具体落实|抓好落实|落实"
-    r"|组织配合|配合落实|配合|参与|协助|协同|协办|支持|督促指导|指导|督导|监督|督促)(?:工作|实施)?$"
-)
-_ROLE_OF_CORE = {
-    **dict.fromkeys(("为牵头单位", "为牵头部门", "主责"), "lead"),
-    **dict.fromkeys(("为责任单位", "为责任部门"), "responsible"),
-    "负责落实": "responsible",
-    "负责实施": "responsible",
-    "负责": "responsible",
-    "组织落实": "carry",
-    "具体落实": "carry",
-    "抓好落实": "carry",
-    "落实": "carry",
-    "督促指导": "guide",
-    "指导": "guide",
-    "督导": "guide",
-    "监督": "guide",
-    "督促": "guide",
-}
-_TIME_PIECE_RE = re.compile(
-    r"\d{1,4}[ \t\u3000]*[年月日]|[年月]底|底前|年内|长期|持续|季度|上半年|下半年|立即|即时"
-)
-_SENTENCE_SEPARATORS = "。；;\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,17 +69,17 @@ def _trim(view: str, a: int, b: int) -> tuple[int, int]:
 
 def _labelled(view: str, text: str, a: int, b: int) -> list[_Group] | None:
     """ "牵头单位：A、B，支撑单位：C": groups by label; None when the clause is not labels."""
-    labels = list(_LABEL_RE.finditer(view, a, b))
+    labels = list(LABEL_RE.finditer(view, a, b))
     if not labels:
         return None
     before = view[a : labels[0].start()].strip(" \t\u3000（(【[，,")
-    if before and not _OTHER_LABEL_RE.match(before):
+    if before and not OTHER_LABEL_RE.match(before):
         return None
     groups: list[_Group] = []
     for index, label in enumerate(labels):
         stop = labels[index + 1].start() if index + 1 < len(labels) else b
         name = label.group("label") or label.group("boxed")
-        role = _LABELS[name]
+        role = LABELS[name]
         if role == "time":
             continue  # 完成时限：… is read by the time reader
         s, e = _trim(view, label.end(), stop)
@@ -166,12 +118,12 @@ def _role_groups(view: str, text: str, a: int, b: int) -> tuple[list[_Group], bo
         if FIRST_IS_LEAD_RE.search(piece):
             first_is_lead = True
             continue
-        if _SAME_BELOW_RE.match(piece):
+        if SAME_BELOW_RE.match(piece):
             continue
-        word = _ROLE_WORD_RE.search(view, s, e)
+        word = ROLE_WORD_RE.search(view, s, e)
         if word is not None:
             core = word.group("core")
-            role = "lead" if core.startswith("牵头") else _ROLE_OF_CORE.get(core, "coop")
+            role = "lead" if core.startswith("牵头") else ROLE_OF_CORE.get(core, "coop")
             if word.start() > s and not _add_names(pending, view, text, s, word.start()):
                 return None
             if pending:
@@ -182,7 +134,7 @@ def _role_groups(view: str, text: str, a: int, b: int) -> tuple[list[_Group], bo
             else:
                 return None
             continue
-        if _TIME_PIECE_RE.search(piece) and not pending:
+        if TIME_PIECE_RE.search(piece) and not pending:
             continue  # "，2024年底前完成", "，年内持续推进": the time reader's
         if not _add_names(pending, view, text, s, e):
             return None
@@ -202,7 +154,7 @@ def read_annotation(view: str, text: str, a: int, b: int) -> Annotation | None:
         s, e = _trim(view, s, e)
         if s == e:
             continue
-        rule = _STANDING_RE.search(view, s, e)
+        rule = STANDING_RE.search(view, s, e)
         if rule is not None and rule.start() == s:
             names = read_names(view, text, rule.start("names"), rule.end("names"))
             standing.extend(n.name for n in names or ())
@@ -211,7 +163,7 @@ def read_annotation(view: str, text: str, a: int, b: int) -> Annotation | None:
         if labelled is not None:
             groups.extend(labelled)
             continue
-        if _OTHER_LABEL_RE.match(view, s):
+        if OTHER_LABEL_RE.match(view, s):
             continue
         read = _role_groups(view, text, s, e)
         if read is None:
@@ -240,13 +192,13 @@ def find_annotations(text: str) -> list[Annotation]:
         taken.append((start, end))
     sentence_start = 0
     for index in range(len(view) + 1):
-        if index < len(view) and view[index] not in _SENTENCE_SEPARATORS:
+        if index < len(view) and view[index] not in SENTENCE_SEPARATORS:
             continue
         s, e = _trim(view, sentence_start, index)
         sentence_start = index + 1
         if e - s < 3 or any(a <= s < b for a, b in taken) or view[s] in "（(" or in_spans(s, books):
             continue
-        if _LABEL_RE.match(view, s) is None and _ROLE_WORD_RE.search(view, s, e) is None:
+        if LABEL_RE.match(view, s) is None and ROLE_WORD_RE.search(view, s, e) is None:
             continue
         annotation = read_annotation(view, text, s, e)
         if annotation is not None and not _bare(annotation) and _all_bodies(annotation):
@@ -278,7 +230,7 @@ def doc_rule_updates(text: str, rules: DocRules) -> DocRules:
     first = rules.first_listed_is_lead or FIRST_IS_LEAD_RE.search(view) is not None
     standing = rules.standing_units
     standing_text = rules.standing_text
-    for found in _STANDING_RE.finditer(view):
+    for found in STANDING_RE.finditer(view):
         names = read_names(view, text, found.start("names"), found.end("names"))
         if names:
             standing = tuple(dict.fromkeys([*standing, *(n.name for n in names)]))

@@ -175,7 +175,7 @@ def test_a_traditional_script_plan_is_shown_in_simplified_with_the_original_kept
 ) -> None:
     result = import_plan(departments, TRADITIONAL_PLAN, parse(TRADITIONAL_PLAN), None)
     departments.flush()
-    task = departments.exec(select(Task).where(Task.plan_id == result.plan_id)).first()  # type: ignore[arg-type]
+    task = departments.exec(select(Task).where(Task.plan_id == result.plan_id)).first()
     assert task is not None
     office = signed_in("office")
     shown = text_of(office.get(f"/tasks/{task.id}").text)

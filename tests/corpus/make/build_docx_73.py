@@ -12,7 +12,9 @@ the table, PAGE field in the footer.
 
 Run (from tests/corpus/):  /work/main/.venv/bin/python make/build_docx_73.py
 """
+
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -30,7 +32,7 @@ BODY, HEI, TITLE = "仿宋_GB2312", "黑体", "方正小标宋简体"
 WIDTHS = [Cm(1.6), Cm(5.2), Cm(1.8), Cm(12.0), Cm(3.6)]
 
 
-def run_font(run, east, size, bold=False):
+def run_font(run: Any, east: str, size: float, bold: bool = False) -> None:
     run.font.name = "Times New Roman"
     rpr = run._element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
@@ -42,7 +44,7 @@ def run_font(run, east, size, bold=False):
     run.bold = bold
 
 
-def page_number_footer(section):
+def page_number_footer(section: Any) -> None:
     p = section.footer.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run_font(p.add_run("— "), "宋体", 12)
@@ -63,7 +65,9 @@ def page_number_footer(section):
     run_font(p.add_run(" —"), "宋体", 12)
 
 
-def set_cell(cell, paragraphs, bold=False, center=False, east=BODY):
+def set_cell(
+    cell: Any, paragraphs: list[str], bold: bool = False, center: bool = False, east: str = BODY
+) -> None:
     cell.text = ""
     first = True
     for text in paragraphs:
@@ -76,16 +80,16 @@ def set_cell(cell, paragraphs, bold=False, center=False, east=BODY):
             run_font(p.add_run(text), east, 12, bold)
 
 
-def repeat_header(row):
+def repeat_header(row: Any) -> None:
     trpr = row._tr.get_or_add_trPr()
     el = OxmlElement("w:tblHeader")
     el.set(qn("w:val"), "true")
     trpr.append(el)
 
 
-def main():
+def main() -> None:
     lines = SRC.read_text(encoding="utf-8").splitlines()
-    caption, rows = lines[0], [l.split("\t") for l in lines[1:] if l]
+    caption, rows = lines[0], [line.split("\t") for line in lines[1:] if line]
     doc = Document()
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.LANDSCAPE
@@ -111,9 +115,14 @@ def main():
             cell = row.cells[c]
             cell.width = WIDTHS[c]
             paras = text.split("、") if (c == 4 and not header and text) else [text]
-            set_cell(cell, paras, bold=header or section, center=header or c in (0, 2),
-                     east=HEI if header else BODY)
-    doc.save(OUT)
+            set_cell(
+                cell,
+                paras,
+                bold=header or section,
+                center=header or c in (0, 2),
+                east=HEI if header else BODY,
+            )
+    doc.save(str(OUT))
     print(OUT, len(rows), "table rows")
 
 

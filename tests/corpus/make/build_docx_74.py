@@ -10,8 +10,10 @@ The source has no task table, so the docx has none.
 
 Run (from tests/corpus/):  /work/main/.venv/bin/python make/build_docx_74.py
 """
+
 import re
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
@@ -26,7 +28,7 @@ OUT = HERE / "74_guangzhou-rencai-jiju.docx"
 BODY, HEI, KAI, TITLE = "仿宋_GB2312", "黑体", "楷体_GB2312", "方正小标宋简体"
 
 
-def run_font(run, east, size, bold=False):
+def run_font(run: Any, east: str, size: float, bold: bool = False) -> None:
     run.font.name = "Times New Roman"
     rpr = run._element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
@@ -38,7 +40,7 @@ def run_font(run, east, size, bold=False):
     run.bold = bold
 
 
-def para(doc, runs, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True):
+def para(doc: Any, runs: Any, align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = True) -> Any:
     """runs: list of (text, east_asian_font, size, bold)."""
     p = doc.add_paragraph()
     p.alignment = align
@@ -53,7 +55,7 @@ def para(doc, runs, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=True):
     return p
 
 
-def page_number_footer(section):
+def page_number_footer(section: Any) -> None:
     p = section.footer.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run_font(p.add_run("— "), "宋体", 14)
@@ -74,8 +76,8 @@ def page_number_footer(section):
     run_font(p.add_run(" —"), "宋体", 14)
 
 
-def main():
-    lines = [l for l in SRC.read_text(encoding="utf-8").splitlines() if l.strip()]
+def main() -> None:
+    lines = [line for line in SRC.read_text(encoding="utf-8").splitlines() if line.strip()]
     doc = Document()
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
@@ -97,7 +99,7 @@ def main():
                 para(doc, [(m.group(1) + m.group(2), BODY, 16, True), (m.group(3), BODY, 16, False)])
             else:
                 para(doc, [(line, BODY, 16, False)])
-    doc.save(OUT)
+    doc.save(str(OUT))
     print(OUT, len(lines), "paragraphs")
 
 

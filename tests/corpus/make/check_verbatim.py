@@ -6,6 +6,7 @@ be 20 characters long and appear in reading order; summary counts must match.
 For .docx documents the text is the paragraphs and table rows (cells joined by tabs)
 read with python-docx. Run: /work/main/.venv/bin/python tests/corpus/make/check_verbatim.py
 """
+
 from __future__ import annotations
 
 import json
@@ -80,9 +81,9 @@ def check(truth_file: Path) -> list[str]:
         "measures_with_deadline": sum(1 for m in ms if m["deadline"]),
         "measures_without_responsibility": sum(1 for m in ms if not m["lead"] and not m["cooperating"]),
     }
-    for k, v in want.items():
-        if s.get(k) != v:
-            problems.append(f"summary.{k} = {s.get(k)} but measures give {v}")
+    for key, count in want.items():
+        if s.get(key) != count:
+            problems.append(f"summary.{key} = {s.get(key)} but measures give {count}")
     return [f"{truth_file.name}: {p}" for p in problems]
 
 

@@ -16,7 +16,9 @@ def test_running_heads_beside_page_numbers_are_not_text() -> None:
 
 
 def test_a_line_that_only_repeats_in_the_text_is_kept() -> None:
-    plan = parse("一、主要任务\n（一）加强统筹。\n各区政府\n（二）加强保障。\n各区政府\n（三）加强督查。\n各区政府\n各单位要按期报送进展情况。\n")
+    plan = parse(
+        "一、主要任务\n（一）加强统筹。\n各区政府\n（二）加强保障。\n各区政府\n（三）加强督查。\n各区政府\n各单位要按期报送进展情况。\n"
+    )
     assert [m.body for m in plan.measures][:2] == ["各区政府", "各区政府"]
 
 
@@ -28,7 +30,9 @@ def test_numbering_restarts_in_every_part() -> None:
 
 
 def test_more_than_999_items() -> None:
-    items = "".join(f"{n}.开展第{n}项整改。按期完成整改。（责任单位：区生态环境局）\n" for n in range(1, 1206))
+    items = "".join(
+        f"{n}.开展第{n}项整改。按期完成整改。（责任单位：区生态环境局）\n" for n in range(1, 1206)
+    )
     plan = parse("一、问题清单\n" + items)
     assert len(plan.measures) == 1205
     assert plan.measures[-1].path == ("一", "1205.")

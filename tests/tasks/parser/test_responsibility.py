@@ -200,7 +200,17 @@ def test_large_input_with_control_characters() -> None:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     "unit",
-    ["各盟市", "自治区生态环境厅", "自治区党委、", "责任单位：", "（各盟市负责）", "（", "《", "包头、", "由市科委会同"],
+    [
+        "各盟市",
+        "自治区生态环境厅",
+        "自治区党委、",
+        "责任单位：",
+        "（各盟市负责）",
+        "（",
+        "《",
+        "包头、",
+        "由市科委会同",
+    ],
 )
 def test_repetitive_100_kb_inputs_stay_linear(unit: str) -> None:
     text = unit * (100_000 // len(unit))
