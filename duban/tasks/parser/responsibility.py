@@ -209,7 +209,7 @@ def find_annotations(text: str) -> list[Annotation]:
 
 def _all_bodies(annotation: Annotation) -> bool:
     """Unbracketed, a sentence is an annotation only when it names bodies ("强化社会监督" is a heading)."""
-    names = [name for group in annotation.groups for name in group.names]
+    names = [name for group in annotation.groups if group.wording not in LABELS for name in group.names]
     return all(name.generic or looks_like_named_body(name.name) for name in names)
 
 
@@ -247,7 +247,7 @@ def extract_responsibility(text: str, rules: DocRules) -> Responsibility:
     units: list[UnitMention] = []
     by_convention = False
     for annotation in annotations:
-        read, used = _annotation_units(annotation, first_is_lead)
+        read, used = _annotation_units(annotation, first_is_lead, any(map(_names_a_lead, annotations)))
         units.extend(read)
         by_convention = by_convention or used
     source: ResponsibilitySource | None = None
@@ -277,10 +277,20 @@ def extract_responsibility(text: str, rules: DocRules) -> Responsibility:
     return _responsibility(units, source, annotations, text, rules)
 
 
-def _annotation_units(annotation: Annotation, first_is_lead: bool) -> tuple[list[UnitMention], bool]:
-    """The units of one annotation with their roles, and whether the first-listed rule decided the lead."""
+def _names_a_lead(annotation: Annotation) -> bool:
+    return any(g.role == "lead" or any(n.lead_mark for n in g.names) for g in annotation.groups)
+
+
+def _annotation_units(
+    annotation: Annotation, first_is_lead: bool, lead_elsewhere: bool
+) -> tuple[list[UnitMention], bool]:
+    """The units of one annotation with their roles, and whether the first-listed rule decided the lead.
+
+    `lead_elsewhere`: another annotation of the measure names the lead ("牵头单位：X" on one line,
+    "责任单位：Y" on the next), so this one's responsible units cooperate.
+    """
     groups = annotation.groups
-    has_lead = any(g.role == "lead" or any(n.lead_mark for n in g.names) for g in groups)
+    has_lead = _names_a_lead(annotation) or lead_elsewhere
     has_guide = any(g.role == "guide" for g in groups)
     if (
         not has_lead

@@ -107,6 +107,12 @@ def _paragraph_children(node: RawNode) -> list[RawNode] | None:
     return children
 
 
+def _assigned(node: RawNode) -> bool:
+    from duban.tasks.parser.responsibility import find_annotations  # the grammar reads, sections only ask
+
+    return any(a.groups for a in find_annotations(f"{node.title}。{body_text(node.body)}"))
+
+
 def _promote_title(node: RawNode) -> None:
     """A heading whose text is on the next line (第一章 / 总则) takes it as its title."""
     if node.title or not node.body:
@@ -200,7 +206,13 @@ class Finaliser:
             if paragraphs is not None:
                 node.children = paragraphs
         path = (*parent, node.label)
-        is_measure = not node.children and excluded is None and bool(node.title or node.body)
+        is_measure = not node.children and bool(node.title or node.body)
+        if excluded is Exclusion.goals and is_measure:
+            # A 分工方案 assigns its targets too ("1.地区生产总值增长6.2%左右。牵头单位：区发改局"): a goal
+            # with someone responsible for it is a task; a goal nobody is assigned stays a goal.
+            is_measure = _assigned(node)
+        elif excluded is not None:
+            is_measure = False
         if is_measure:
             self.measures.append(
                 MeasureDraft(

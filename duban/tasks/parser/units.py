@@ -170,13 +170,28 @@ def _trim(view: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+_JOIN_RE = re.compile(r"[及和与](?=各|有关|相关)")
+
+
+def _pieces(view: str, start: int, end: int) -> list[tuple[int, int]]:
+    """List pieces, a piece also split at 及/和/与 before a class of bodies ("市级各有关部门及各县市区政府")."""
+    pieces: list[tuple[int, int]] = []
+    for a, b in split_top(view, start, end, "、，,/／"):
+        for join in _JOIN_RE.finditer(view, a, b):
+            if looks_like_unit(_QUALIFIER_RE.sub("", view[a : join.start()]).strip(_PAD)):
+                pieces.append((a, join.start()))
+                a = join.end()
+        pieces.append((a, b))
+    return pieces
+
+
 def read_names(view: str, text: str, start: int, end: int, *, lenient: bool = False) -> list[NameSpan] | None:
     """The names listed in view[start:end] ("A、B，C等有关部门"); None unless every piece is a unit.
 
     `lenient` (a labelled list such as "责任单位：…") accepts any short piece without sentence marks.
     """
     found: list[NameSpan] = []
-    for a, b in split_top(view, start, end, "、，,/／"):
+    for a, b in _pieces(view, start, end):
         a, b = _trim(view, a, b)
         if a == b:
             continue

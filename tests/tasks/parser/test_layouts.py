@@ -37,3 +37,11 @@ def test_more_than_999_items() -> None:
     assert len(plan.measures) == 1205
     assert plan.measures[-1].path == ("一", "1205.")
     assert plan.measures[-1].responsibility.lead == ("区生态环境局",)
+
+
+def test_a_target_someone_is_assigned_is_a_task_and_a_bare_target_is_not() -> None:
+    plan = parse(
+        "某区2023年重点工作任务分解和责任分工方案\n一、主要预期目标\n1.地区生产总值增长6.2%左右。\n"
+        "牵头单位：区发改局\n2.森林覆盖率达到25%。\n二、重点工作\n3.推进项目建设。\n牵头单位：区发改局\n"
+    )
+    assert [list(m.path) for m in plan.measures] == [["一", "1."], ["二", "3."]]

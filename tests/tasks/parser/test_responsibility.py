@@ -215,3 +215,18 @@ def test_large_input_with_control_characters() -> None:
 def test_repetitive_100_kb_inputs_stay_linear(unit: str) -> None:
     text = unit * (100_000 // len(unit))
     extract_responsibility(text, doc_rule_updates(text, NO_RULES))
+
+
+def test_a_class_of_bodies_after_ji_is_its_own_unit() -> None:
+    text = "(市政府辦公室、市行政審批制度改革工作領導小組辦公室牽頭,市級各有關部門及各縣市區政府按職責分工負責)"
+    r = _read(text)
+    assert _roles(r) == (
+        ("市政府辦公室", "市行政審批制度改革工作領導小組辦公室"),
+        ("市級各有關部門", "各縣市區政府"),
+    )
+    assert _read("（工业和信息化部、住房和城乡建设部负责）").lead == ("工业和信息化部", "住房和城乡建设部")
+
+
+def test_label_lines_of_one_measure_are_read_together() -> None:
+    text = "努力实现地区生产总值增长6.2%左右。\n牵头单位:区发改局\n责任单位:立山经济开发区,全区经济运行各专班"
+    assert _roles(_read(text)) == (("区发改局",), ("立山经济开发区", "全区经济运行各专班"))
