@@ -246,8 +246,9 @@ def extract_responsibility(text: str, rules: DocRules) -> Responsibility:
     first_is_lead = rules.first_listed_is_lead or stated_here
     units: list[UnitMention] = []
     by_convention = False
+    lead_elsewhere = any(map(_names_a_lead, annotations))
     for annotation in annotations:
-        read, used = _annotation_units(annotation, first_is_lead, any(map(_names_a_lead, annotations)))
+        read, used = _annotation_units(annotation, first_is_lead, lead_elsewhere)
         units.extend(read)
         by_convention = by_convention or used
     source: ResponsibilitySource | None = None
