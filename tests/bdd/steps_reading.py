@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pytest_bdd import given, parsers, then, when
@@ -65,3 +66,10 @@ def every_unit_is_written(context: dict[str, Any]) -> None:
     for measure in context["reading"]["measures"]:
         for unit in measure["units"]:
             assert unit["name"] in context["document"]
+
+
+@when(quoted('委员会办公室打开措施 "{path}" 的任务页面'))
+def open_measure_task_page(pages_clients: Callable[[str], Any], context: dict[str, Any], path: str) -> None:
+    plan = context["response"].json()["plan"]
+    task = next(t for t in plan["task_list"] if "/".join(t["path"]) == path)
+    context["page"] = pages_clients("委员会办公室").get(f"/tasks/{task['id']}")
