@@ -34,12 +34,6 @@ def scored(world: World, clock_at: Callable[[Any], None]) -> World:
 
 
 @pytest.fixture
-def api(client: TestClient) -> TestClient:
-    """The app over the test transaction."""
-    return client
-
-
-@pytest.fixture
 def who(auth_headers: Headers) -> Callable[[str], dict[str, str]]:
     """Headers by part: anonymous, office, lead, coop, coop2, other."""
 

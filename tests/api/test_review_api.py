@@ -24,17 +24,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
-def api(client: TestClient) -> TestClient:
-    """The app over the test transaction."""
-    return client
-
-
-@pytest.fixture
-def office(auth_headers: Headers) -> dict[str, str]:
-    return auth_headers("office")
-
-
-@pytest.fixture
 def plan(api: TestClient, office: dict[str, str]) -> dict[str, Any]:
     response = api.post("/api/v1/plans", json={"text": PLAN, "name": "方案.txt"}, headers=office)
     assert response.status_code == 201, response.text

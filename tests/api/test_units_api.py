@@ -14,17 +14,6 @@ from tests.tasks.test_units import CENTRE, PLAN, SHANGHAI
 Headers = Callable[..., dict[str, str]]
 
 
-@pytest.fixture
-def api(client: TestClient) -> TestClient:
-    """The app over the test transaction."""
-    return client
-
-
-@pytest.fixture
-def office(auth_headers: Headers) -> dict[str, str]:
-    return auth_headers("office")
-
-
 def _import(api: TestClient, office: dict[str, str], text: str) -> dict[str, Any]:
     response = api.post("/api/v1/plans", json={"text": text}, headers=office)
     assert response.status_code == 201, response.text

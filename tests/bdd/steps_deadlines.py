@@ -10,13 +10,7 @@ from duban.tasks.parser import parse, to_json_dict
 from duban.tasks.parser.model import join_title_body
 from duban.tasks.parser.timex import impossible_dates, ongoing_text
 from tests.bdd.conftest import quoted
-
-
-def _deadline_measure(context: dict[str, Any], path: str) -> dict[str, Any]:
-    measures = context["deadline_reading"]["measures"]
-    found = [m for m in measures if "/".join(m["path"]) == path]
-    assert found, f"no measure {path}: {[m['path'] for m in measures]}"
-    return dict(found[0])
+from tests.bdd.steps_reading import measure_at
 
 
 @given("委员会办公室收到这样一份文件：")
@@ -36,28 +30,28 @@ def deadlines_read(context: dict[str, Any]) -> None:
 @then(quoted('措施 "{path}" 的时限原文为 "{phrase}"，完成时限为 "{date}"'))
 def deadlines_phrase_and_date(context: dict[str, Any], path: str, phrase: str, date: str) -> None:
     """The deadline as written and as a date."""
-    measure = _deadline_measure(context, path)
+    measure = measure_at(context["deadline_reading"]["measures"], path)
     assert (measure["deadline_text"], measure["deadline"]) == (phrase, date)
 
 
 @then(quoted('措施 "{path}" 的时限原文为 "{phrase}"，没有换算成日期'))
 def deadlines_phrase_only(context: dict[str, Any], path: str, phrase: str) -> None:
     """The deadline as written, with no date (the document gives no year)."""
-    measure = _deadline_measure(context, path)
+    measure = measure_at(context["deadline_reading"]["measures"], path)
     assert (measure["deadline_text"], measure["deadline"]) == (phrase, None)
 
 
 @then(quoted('措施 "{path}" 的阶段性时限为 "{steps}"'))
 def deadlines_milestones(context: dict[str, Any], path: str, steps: str) -> None:
     """The dated steps, "原文：日期" separated by "；"."""
-    measure = _deadline_measure(context, path)
+    measure = measure_at(context["deadline_reading"]["measures"], path)
     assert "；".join(f"{m['text']}：{m['date']}" for m in measure["milestones"]) == steps
 
 
 @then(quoted('措施 "{path}" 没有完成时限'))
 def deadlines_none(context: dict[str, Any], path: str) -> None:
     """Neither a date nor a phrase."""
-    measure = _deadline_measure(context, path)
+    measure = measure_at(context["deadline_reading"]["measures"], path)
     assert (measure["deadline_text"], measure["deadline"]) == (None, None)
 
 

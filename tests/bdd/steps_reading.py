@@ -17,8 +17,8 @@ def _names(written: str) -> list[str]:
     return [] if written == "无" else written.split("、")
 
 
-def _measure(context: dict[str, Any], path: str) -> dict[str, Any]:
-    measures = context["reading"]["measures"]
+def measure_at(measures: list[dict[str, Any]], path: str) -> dict[str, Any]:
+    """The measure of a parse result (JSON shape) whose path is written "一/(一)/#1"."""
     found = [m for m in measures if "/".join(m["path"]) == path]
     assert found, f"no measure {path}: {[m['path'] for m in measures]}"
     return dict(found[0])
@@ -43,20 +43,20 @@ def measure_count(context: dict[str, Any], count: int) -> None:
 
 @then(quoted('读出的措施 "{path}" 由 "{lead}" 牵头，"{cooperating}" 配合'))
 def lead_and_cooperating(context: dict[str, Any], path: str, lead: str, cooperating: str) -> None:
-    measure = _measure(context, path)
+    measure = measure_at(context["reading"]["measures"], path)
     assert (measure["lead"], measure["cooperating"]) == (_names(lead), _names(cooperating))
 
 
 @then(quoted('读出的措施 "{path}" 没有牵头单位，由 "{guidance}" 指导，落实主体为 "{implementer}"'))
 def guidance_and_implementer(context: dict[str, Any], path: str, guidance: str, implementer: str) -> None:
-    measure = _measure(context, path)
+    measure = measure_at(context["reading"]["measures"], path)
     assert measure["lead"] == [] and measure["guidance"] == _names(guidance)
     assert [u["name"] for u in measure["units"] if u["role"] == "implementer"] == _names(implementer)
 
 
 @then(quoted('读出的措施 "{path}" 没有牵头单位，也不提出建议'))
 def no_lead_and_no_proposal(context: dict[str, Any], path: str) -> None:
-    measure = _measure(context, path)
+    measure = measure_at(context["reading"]["measures"], path)
     assert measure["lead"] == [] and measure["lead_source"] is None
     assert not context["reading"]["registry"]["applies"]
 

@@ -17,6 +17,7 @@ from duban.tasks.review import NewDepartment, TaskEdit, edit_task, plan_units, r
 from duban.workflow.issuing import issue_plan
 from duban.workflow.machines import Actor
 from duban.workflow.service import IssueRefused, apply_action
+from tests.tasks.test_review import holders
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
@@ -45,19 +46,6 @@ def _tasks(session: Session, plan_id: int) -> list[Task]:
     return list(session.exec(select(Task).where(Task.plan_id == plan_id).order_by(col(Task.id))).all())
 
 
-def _holders(session: Session, task_id: int) -> dict[str, list[tuple[str, str]]]:
-    rows = session.exec(
-        select(TaskAssignment.role, Department.code, TaskAssignment.source)
-        .join(Department, col(Department.id) == col(TaskAssignment.department_id))
-        .where(TaskAssignment.task_id == task_id)
-        .order_by(col(TaskAssignment.position))
-    ).all()
-    out: dict[str, list[tuple[str, str]]] = {}
-    for role, code, source in rows:
-        out.setdefault(str(role), []).append((code, str(source)))
-    return out
-
-
 def _units(session: Session, task_id: int) -> list[TaskUnit]:
     return list(
         session.exec(
@@ -82,7 +70,7 @@ def test_written_units_are_stored_verbatim_and_resolved_or_flagged(
         ("自治区应急管理厅", "cooperating", "written"),
     ]
     assert all(u.resolution is UnitResolution.registry and u.department_id for u in first)
-    assert _holders(departments, survey) == {
+    assert holders(departments, survey) == {
         "lead": [("zjt", "explicit")],
         "cooperating": [("yjt", "explicit")],
     }
@@ -90,13 +78,13 @@ def test_written_units_are_stored_verbatim_and_resolved_or_flagged(
     assert (centre.name, centre.department_id, centre.resolution) == (CENTRE, None, UnitResolution.unresolved)
     assert "名录中没有" in centre.reason_zh and centre.wording and centre.span_start is not None
     # the unresolved lead is not replaced by anything: no lead, and no rule proposal beside the written units
-    assert _holders(departments, bottles) == {"cooperating": [("scjgj", "explicit")]}
+    assert holders(departments, bottles) == {"cooperating": [("scjgj", "explicit")]}
     # a measure that names only cooperating units gets no proposed lead either
-    assert "lead" not in _holders(departments, reports)
+    assert "lead" not in holders(departments, reports)
     assert [u.name for u in _units(departments, reports)] == [CENTRE, "自治区公安厅"]
     # only the measure that names nobody gets the rules' proposal
     assert _units(departments, pipes) == []
-    assert _holders(departments, pipes)["lead"][0][1] == "rule"
+    assert holders(departments, pipes)["lead"][0][1] == "rule"
 
 
 def test_the_plan_records_that_the_registry_fits(departments: Session, plan: tuple[int, list[int]]) -> None:
@@ -187,8 +175,8 @@ def test_mapping_a_name_updates_every_draft_task_of_the_plan_with_an_event(
     )
     assert outcome.department.code == "zjt" and not outcome.created
     assert outcome.tasks == [bottles, reports] and len(outcome.event_ids) == 2
-    assert _holders(departments, bottles)["lead"] == [("zjt", "explicit")]
-    assert ("zjt", "explicit") in _holders(departments, reports)["cooperating"]
+    assert holders(departments, bottles)["lead"] == [("zjt", "explicit")]
+    assert ("zjt", "explicit") in holders(departments, reports)["cooperating"]
     centre = _units(departments, bottles)[0]
     assert centre.name == CENTRE  # never replaced
     assert centre.resolution is UnitResolution.office and "办公室将" in centre.reason_zh
@@ -212,7 +200,7 @@ def test_remapping_moves_the_assignment(departments: Session, plan: tuple[int, l
     plan_id, (_, bottles, _, _) = plan
     resolve_unit(departments, plan_id, CENTRE, department="zjt")
     resolve_unit(departments, plan_id, CENTRE, department="自治区能源局")
-    assert _holders(departments, bottles)["lead"] == [("nyj", "explicit")]
+    assert holders(departments, bottles)["lead"] == [("nyj", "explicit")]
     again = resolve_unit(departments, plan_id, CENTRE, department="nyj")
     assert again.tasks == [] and again.event_ids == []
 
@@ -224,13 +212,13 @@ def test_adding_the_unit_as_a_new_department(departments: Session, plan: tuple[i
     assert outcome.created and outcome.department.code == "rqzx"
     added = departments.exec(select(Department).where(Department.code == "rqzx")).one()
     assert added.aliases == [CENTRE] and added.kind is DepartmentKind.other
-    assert _holders(departments, bottles)["lead"] == [("rqzx", "explicit")]
+    assert holders(departments, bottles)["lead"] == [("rqzx", "explicit")]
     # the next document that writes the same name finds the office's department
     other = PLAN.replace("专项整治方案", "专项整治方案（第二批）")
     second = import_plan(departments, other, parse(other), "第二批.txt")
     bottles_2 = _tasks(departments, second.plan_id)[1]
     assert bottles_2.id is not None
-    assert _holders(departments, bottles_2.id)["lead"] == [("rqzx", "explicit")]
+    assert holders(departments, bottles_2.id)["lead"] == [("rqzx", "explicit")]
     with pytest.raises(DepartmentExists):
         resolve_unit(
             departments,
@@ -270,7 +258,7 @@ def test_an_office_lead_overrides_an_unresolved_written_lead(
     plan_id, (_, bottles, reports, _) = plan
     edit_task(departments, TaskEdit(bottles, lead=["自治区住房城乡建设厅"]))
     edit_task(departments, TaskEdit(reports, lead=["自治区公安厅"]))
-    assert _holders(departments, bottles)["lead"] == [("zjt", LeadSource.office.value)]
+    assert holders(departments, bottles)["lead"] == [("zjt", LeadSource.office.value)]
     assert _units(departments, bottles)[0].department_id is None  # the written unit stays as it was
     assert len(issue_plan(departments, plan_id, OFFICE)) == 4
     assert review_list(departments, plan_id).incomplete == 0

@@ -74,25 +74,15 @@ def _int_val(element: Any, name: str, default: int) -> int:
         return default
 
 
-def _cells(row: Any) -> Iterator[Any]:
-    """The w:tc elements of a row, also those wrapped in content controls."""
-    for child in row:
-        if child.tag == f"{_W}tc":
+def _children(parent: Any, tag: str) -> Iterator[Any]:
+    """The w:`tag` children of a row or table, also those wrapped in content controls."""
+    for child in parent:
+        if child.tag == f"{_W}{tag}":
             yield child
         elif child.tag in (f"{_W}sdt", f"{_W}customXml"):
             content = child.find(f"{_W}sdtContent") if child.tag == f"{_W}sdt" else child
             if content is not None:
-                yield from _cells(content)
-
-
-def _rows(table: Any) -> Iterator[Any]:
-    for child in table:
-        if child.tag == f"{_W}tr":
-            yield child
-        elif child.tag in (f"{_W}sdt", f"{_W}customXml"):
-            content = child.find(f"{_W}sdtContent") if child.tag == f"{_W}sdt" else child
-            if content is not None:
-                yield from _rows(content)
+                yield from _children(content, tag)
 
 
 _CONTINUED = "\x00continued"
@@ -110,7 +100,7 @@ def _row_cells(row: Any) -> list[str]:
     before = _int_val(properties, "gridBefore", 0) if properties is not None else 0
     after = _int_val(properties, "gridAfter", 0) if properties is not None else 0
     cells: list[str] = [""] * before
-    for cell in _cells(row):
+    for cell in _children(row, "tc"):
         cell_properties = cell.find(f"{_W}tcPr")
         span, merge, horizontal = 1, None, False
         if cell_properties is not None:
@@ -128,7 +118,7 @@ def _row_cells(row: Any) -> list[str]:
 
 
 def _table_lines(table: Any) -> Iterator[str]:
-    rows = [_row_cells(row) for row in _rows(table)]
+    rows = [_row_cells(row) for row in _children(table, "tr")]
     width = max((len(cells) for cells in rows), default=0)
     above: list[str] = [""] * width
     for cells in rows:

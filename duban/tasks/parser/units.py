@@ -174,7 +174,7 @@ _JOIN_RE = re.compile(r"[及和与](?=各|有关|相关)")
 
 
 def _pieces(view: str, start: int, end: int) -> list[tuple[int, int]]:
-    """List pieces, a piece also split at 及/和/与 before a class of bodies ("市级各有关部门及各县市区政府")."""
+    """List pieces, split also at 及/和/与 before a class of bodies ("市级各有关部门及各县市区政府")."""
     pieces: list[tuple[int, int]] = []
     for a, b in split_top(view, start, end, "、，,/／"):
         for join in _JOIN_RE.finditer(view, a, b):

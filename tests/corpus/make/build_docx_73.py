@@ -23,6 +23,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+from docx_common import page_number_footer, run_font
 
 HERE = Path(__file__).resolve().parent.parent
 SRC = HERE / "68_shicheng-hezhang-kaohe.txt"
@@ -30,39 +31,6 @@ OUT = HERE / "73_shicheng-hezhang-kaohe.docx"
 
 BODY, HEI, TITLE = "仿宋_GB2312", "黑体", "方正小标宋简体"
 WIDTHS = [Cm(1.6), Cm(5.2), Cm(1.8), Cm(12.0), Cm(3.6)]
-
-
-def run_font(run: Any, east: str, size: float, bold: bool = False) -> None:
-    run.font.name = "Times New Roman"
-    rpr = run._element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), east)
-    run.font.size = Pt(size)
-    run.bold = bold
-
-
-def page_number_footer(section: Any) -> None:
-    p = section.footer.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run_font(p.add_run("— "), "宋体", 12)
-    r = p.add_run()
-    run_font(r, "宋体", 12)
-    for kind, val in (("begin", None), ("instr", " PAGE "), ("separate", None), ("text", "1"), ("end", None)):
-        if kind == "instr":
-            el = OxmlElement("w:instrText")
-            el.set(qn("xml:space"), "preserve")
-            el.text = val
-        elif kind == "text":
-            el = OxmlElement("w:t")
-            el.text = val
-        else:
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-        r._r.append(el)
-    run_font(p.add_run(" —"), "宋体", 12)
 
 
 def set_cell(
@@ -96,7 +64,7 @@ def main() -> None:
     sec.page_width, sec.page_height = Cm(29.7), Cm(21.0)
     sec.top_margin = sec.bottom_margin = Cm(2.5)
     sec.left_margin = sec.right_margin = Cm(2.5)
-    page_number_footer(sec)
+    page_number_footer(sec, 12)
     doc.core_properties.title = caption
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER

@@ -17,27 +17,14 @@ from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+from docx_common import page_number_footer, run_font
 
 HERE = Path(__file__).resolve().parent.parent
 SRC = HERE / "60_guangzhou-rencai-jiju.txt"
 OUT = HERE / "74_guangzhou-rencai-jiju.docx"
 
 BODY, HEI, KAI, TITLE = "仿宋_GB2312", "黑体", "楷体_GB2312", "方正小标宋简体"
-
-
-def run_font(run: Any, east: str, size: float, bold: bool = False) -> None:
-    run.font.name = "Times New Roman"
-    rpr = run._element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), east)
-    run.font.size = Pt(size)
-    run.bold = bold
 
 
 def para(doc: Any, runs: Any, align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY, indent: bool = True) -> Any:
@@ -55,27 +42,6 @@ def para(doc: Any, runs: Any, align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY, indent: b
     return p
 
 
-def page_number_footer(section: Any) -> None:
-    p = section.footer.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run_font(p.add_run("— "), "宋体", 14)
-    r = p.add_run()
-    run_font(r, "宋体", 14)
-    for kind, val in (("begin", None), ("instr", " PAGE "), ("separate", None), ("text", "1"), ("end", None)):
-        if kind == "instr":
-            el = OxmlElement("w:instrText")
-            el.set(qn("xml:space"), "preserve")
-            el.text = val
-        elif kind == "text":
-            el = OxmlElement("w:t")
-            el.text = val
-        else:
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-        r._r.append(el)
-    run_font(p.add_run(" —"), "宋体", 14)
-
-
 def main() -> None:
     lines = [line for line in SRC.read_text(encoding="utf-8").splitlines() if line.strip()]
     doc = Document()
@@ -83,7 +49,7 @@ def main() -> None:
     sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)
     sec.top_margin, sec.bottom_margin = Cm(3.7), Cm(3.5)
     sec.left_margin, sec.right_margin = Cm(2.8), Cm(2.6)
-    page_number_footer(sec)
+    page_number_footer(sec, 14)
     doc.core_properties.title = lines[0]
     for i, raw in enumerate(lines):
         line = raw.lstrip("　")

@@ -218,7 +218,9 @@ def test_repetitive_100_kb_inputs_stay_linear(unit: str) -> None:
 
 
 def test_a_class_of_bodies_after_ji_is_its_own_unit() -> None:
-    text = "(市政府辦公室、市行政審批制度改革工作領導小組辦公室牽頭,市級各有關部門及各縣市區政府按職責分工負責)"
+    text = (
+        "(市政府辦公室、市行政審批制度改革工作領導小組辦公室牽頭,市級各有關部門及各縣市區政府按職責分工負責)"
+    )
     r = _read(text)
     assert _roles(r) == (
         ("市政府辦公室", "市行政審批制度改革工作領導小組辦公室"),
