@@ -62,4 +62,22 @@ def apply_rules_to_json(
         measure["cooperating"] = list(measure.get("cooperating") or []) + rule_cooperating
         measure["lead_source"] = LeadSource.rule.value
         measure["rule_evidence"] = resolution.proposal.evidence()
+        for role, codes in (
+            ("lead", resolution.codes(AssignmentRole.lead)),
+            (
+                "cooperating",
+                [c for c in resolution.codes(AssignmentRole.cooperating) if name[c] in rule_cooperating],
+            ),
+        ):
+            measure.setdefault("units", []).extend(
+                {
+                    "name": name[code],
+                    "role": role,
+                    "source": "proposed",
+                    "span": None,
+                    "wording": "",
+                    "resolved": {"code": code, "name": name[code]},
+                }
+                for code in codes
+            )
     return result
