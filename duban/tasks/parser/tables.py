@@ -93,9 +93,19 @@ def read_header(cells: list[Cell]) -> TableHeader | None:
     tasks = [i for i, m in enumerate(meanings) if m == "task"]
     if not tasks:
         return None
-    # Several task-like columns (重点任务 / 具体措施): the last is the task, the others join its text.
+    # Several task-like columns (反馈问题 / 整改措施, 重点任务 / 具体举措): the one that names the work to do
+    # is the task (任务 before 措施 before 内容 before 问题); the others join its text.
+    task = max(tasks, key=lambda i: (_task_rank(keys[i]), -i))
     number = next((i for i, m in enumerate(meanings) if m == "number"), None)
-    return TableHeader(tasks[-1] if len(tasks) > 1 else tasks[0], number, tuple(meanings), tuple(cells))
+    return TableHeader(task, number, tuple(meanings), tuple(cells))
+
+
+_TASK_WORDS = (("问题", "项目"), ("内容", "事项", "要点", "工作"), ("措施", "举措"), ("任务",))
+
+
+def _task_rank(key: str) -> int:
+    """How surely a header names the work to do: 任务 > 措施 > 内容 > 问题 (-1: none of them)."""
+    return max((rank for rank, words in enumerate(_TASK_WORDS) if any(w in key for w in words)), default=-1)
 
 
 def row_parts(header: TableHeader, cells: list[Cell]) -> tuple[str, str, str, str, str] | None:
@@ -118,9 +128,4 @@ def row_parts(header: TableHeader, cells: list[Cell]) -> tuple[str, str, str, st
         texts.append(f"{name}：{cell.text}")
         keys.append(f"{name_key}:{cell.key}")
     task = cells[header.task]
-    for index, meaning in enumerate(header.meanings):
-        # Other task-like columns (具体措施 beside 重点任务) belong to the task's text.
-        if meaning == "task" and index != header.task and index < len(cells) and cells[index].text:
-            texts.insert(0, cells[index].text)
-            keys.insert(0, cells[index].key)
     return label, task.text, task.key, "\n".join(texts), "\n".join(keys)

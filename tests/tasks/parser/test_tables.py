@@ -51,3 +51,15 @@ def test_an_annex_task_list_is_read_and_an_annex_without_tasks_is_left_out() -> 
     annexed = next(m for m in plan.measures if m.path[0] == "附件1")
     assert annexed.responsibility.lead == ("区生态环境局",)
     assert any(w.code == "annex_ignored" for w in plan.warnings)
+
+
+def test_a_rectification_table_tracks_the_measure_and_keeps_the_problem_in_its_text() -> None:
+    plan = parse(
+        "二、整改任务\n序号\t反馈问题\t整改目标\t整改措施\t责任单位\t整改时限\n"
+        "1\t部分城市黑臭水体反弹\t消除比例达到90%\t开展黑臭水体排查整治\t市住建局、各区县政府\t2024年6月底前\n"
+    )
+    (measure,) = plan.measures
+    assert measure.title == "开展黑臭水体排查整治"
+    assert "反馈问题：部分城市黑臭水体反弹" in measure.body and measure.body.count("黑臭水体反弹") == 1
+    assert measure.responsibility.lead == ("市住建局", "各区县政府")
+    assert measure.time.deadline_text == "2024年6月底前"
