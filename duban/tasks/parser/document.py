@@ -162,15 +162,16 @@ def _pieces(draft: MeasureDraft) -> list[_Piece]:
 def _without_empty_annexes(
     measures: list[ParsedMeasure], annexes: set[str]
 ) -> tuple[list[ParsedMeasure], list[str]]:
-    """Annex parts are kept when they assign tasks (a 任务分工表) or when the body itself holds no measure."""
+    """Annex parts are kept when they assign tasks (a 任务分工表) or hold the plan itself (more measures than
+    the body: a 印发通知 whose annex is the plan); other annexes (a contact list, a form) are left out."""
     if not annexes:
         return measures, []
     in_body = [m for m in measures if m.path[0] not in annexes]
-    dropped = [
-        label
-        for label in sorted(annexes)
-        if in_body and not any(m.responsibility.units for m in measures if m.path[0] == label)
-    ]
+    dropped = []
+    for label in sorted(annexes):
+        annexed = [m for m in measures if m.path[0] == label]
+        if in_body and not any(m.responsibility.units for m in annexed) and len(annexed) <= len(in_body):
+            dropped.append(label)
     return [m for m in measures if m.path[0] not in dropped], dropped
 
 

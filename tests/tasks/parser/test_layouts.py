@@ -45,3 +45,12 @@ def test_a_target_someone_is_assigned_is_a_task_and_a_bare_target_is_not() -> No
         "牵头单位：区发改局\n2.森林覆盖率达到25%。\n二、重点工作\n3.推进项目建设。\n牵头单位：区发改局\n"
     )
     assert [list(m.path) for m in plan.measures] == [["一", "1."], ["二", "3."]]
+
+
+def test_a_notice_whose_annex_is_the_plan_keeps_the_plan() -> None:
+    plan = parse(
+        "关于印发某市生态环境保护实施方案的通知\n各区政府：\n现将方案印发给你们，请认真贯彻落实。\n"
+        "一、提高认识。各单位要高度重视。\n附件\n某市生态环境保护实施方案\n一、主要任务\n"
+        "（一）加强大气治理。推进燃煤锅炉淘汰。\n（二）加强水污染治理。推进污水管网建设。\n"
+    )
+    assert [list(m.path) for m in plan.measures][-2:] == [["附件", "一", "(一)"], ["附件", "一", "(二)"]]
