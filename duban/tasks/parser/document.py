@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from duban.tasks.chinese import detect_script, to_simplified
 from duban.tasks.parser.decode import decode_bytes
 from duban.tasks.parser.facts import NO_RULES
-from duban.tasks.parser.header import find_doc_year, find_horizon, find_issue_date, find_title
+from duban.tasks.parser.header import (
+    find_doc_number,
+    find_doc_year,
+    find_horizon,
+    find_issue_date,
+    find_title,
+)
+from duban.tasks.parser.issuer import find_issuer
 from duban.tasks.parser.model import (
     ParsedMeasure,
     ParsedPlan,
@@ -180,11 +187,15 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
     lines = split_lines(text, to_simplified)
     cleaned = _Cleaned(lines)
     paragraphs, joins = build_paragraphs(cleaned.lines)
-    builder = OutlineBuilder()
+    builder = OutlineBuilder(frozenset(line.number for line in cleaned.date_lines))
     for paragraph in skip_table_of_contents(paragraphs):
         if not builder.feed(paragraph):
             break
     warnings = list(cleaned.warnings)
+    if builder.drop_cover_letter():
+        warnings.append(
+            ParseWarning("cover_letter", "印发通知中的要求未作为措施", "the cover letter's points are not measures", None)
+        )
     if not builder.started:
         warnings.append(
             ParseWarning("no_outline", "未识别到分级编号的措施", "no numbered outline found", None)
@@ -254,6 +265,7 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
         for part in goals
         for target in extract_targets(part.text, default_year)
     )
+    issuer = find_issuer(header, lines)
     return ParsedPlan(
         title=title.text,
         title_inferred=title.inferred,
@@ -267,6 +279,9 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
         warnings=tuple(warnings),
         line_count=len(lines),
         extra={"page_breaks_joined": joins.page_breaks, "repeated_chars_removed": joins.repeated_chars},
+        doc_number=find_doc_number(header),
+        issuer=issuer.name if issuer else None,
+        issuer_source=issuer.source if issuer else None,
     )
 
 

@@ -204,6 +204,23 @@ def find_doc_number_year(header: Sequence[Line]) -> int | None:
     return None
 
 
+_NUMBER_BRACKETS = str.maketrans("[［【(（]］】)）", "〔〔〔〔〔〕〕〕〕〕")
+
+
+def find_doc_number(header: Sequence[Line]) -> str | None:
+    """The document number (文号) on a head line of its own, in one spelling: simplified, no spaces, 〔〕
+    brackets, no 第 — 内政发[2016] 1号 and （內政發〔2016〕第1號） both read 内政发〔2016〕1号."""
+    for line in [line for line in header if line.key][:_NUMBER_LINES]:
+        key = re.sub(r"\s", "", line.key)
+        if key.startswith("(") and key.endswith(")"):
+            key = key[1:-1]
+        found = _DOC_NUMBER.match(key)
+        if found is not None and len(key) - found.end() <= 12 and not _TITLE_STOP.search(key[: found.end()]):
+            number = found.group(0).translate(_NUMBER_BRACKETS)
+            return re.sub(r"〕第", "〕", number)
+    return None
+
+
 def find_title_year(title: str | None) -> int | None:
     """The one year a plan's title gives as its own (2024年工作要点), not a span (2021-2023年) or a target."""
     return _title_year(title) if title else None

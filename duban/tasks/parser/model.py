@@ -120,6 +120,12 @@ class ParsedPlan:
     warnings: tuple[ParseWarning, ...] = ()
     line_count: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # What identifies the document beside its title (issue 14): its 文号 (国办发〔2018〕128号) and the
+    # organ(s) that issued it, both in simplified script; issuer_source says where the issuer was read
+    # (head, letterhead, signature, byline).
+    doc_number: str | None = None
+    issuer: str | None = None
+    issuer_source: str | None = None
 
 
 def join_title_body(title: str, body: str) -> str:

@@ -10,6 +10,7 @@ when they are the expected next item and carry a short heading clause ("…体�
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from duban.tasks.parser.numbering import Marker, Style, expected_labels, match_marker
@@ -74,13 +75,17 @@ def split_heading(rest: Paragraph) -> tuple[str, str, Paragraph | None]:
 class OutlineBuilder:
     """Feeds paragraphs in reading order and keeps the stack of open headings."""
 
-    def __init__(self) -> None:
+    def __init__(self, date_lines: frozenset[int] = frozenset()) -> None:
+        """`date_lines`: lines that held only a date (a 成文日期 ends a cover letter or a document)."""
         self.root = RawNode(None, 0, "", "", "", True, 0, 0)
         self.stack: list[RawNode] = [self.root]
         self.preamble: list[Paragraph] = []
         self.last_number: dict[Style, int] = {}
         self.table: TableHeader | None = None
         self.annexes: list[int] = []  # lines where annexes begin
+        self.date_lines = sorted(date_lines)
+        self.last_line = 0
+        self.cover_split: int | None = None  # root children before it are a cover letter's points
 
     @property
     def started(self) -> bool:
@@ -89,6 +94,14 @@ class OutlineBuilder:
 
     def feed(self, paragraph: Paragraph) -> bool:
         """Take the next paragraph (True: the builder reads on to the end of the document)."""
+        crossed = self.started and self._dated_between(self.last_line, paragraph.line_start)
+        self.last_line = paragraph.line_end
+        if crossed and self.cover_split is None and not self.annexes:
+            # "…通知如下：一、…二、… 某某办公室 2023年1月3日" and then the plan itself: its numbering starts anew.
+            self.cover_split = len(self.root.children)
+            self.stack = [self.root]
+            self.last_number = {}
+            self.table = None
         if self._table_row(paragraph):
             return True
         marker = match_marker(paragraph.key, paragraph.text)
@@ -104,6 +117,20 @@ class OutlineBuilder:
         else:
             self._consume(paragraph, None)
         return True
+
+    def _dated_between(self, after: int, before: int) -> bool:
+        index = bisect_right(self.date_lines, after)
+        return index < len(self.date_lines) and self.date_lines[index] < before
+
+    def drop_cover_letter(self) -> int:
+        """Leave out a cover letter's numbered points when the plan after its date outnumbers them."""
+        if self.cover_split is None:
+            return 0
+        cover, plan = self.root.children[: self.cover_split], self.root.children[self.cover_split :]
+        if not plan or sum(map(_size, plan)) < sum(map(_size, cover)):
+            return 0
+        self.root.children = plan
+        return len(cover)
 
     def _open_annex(self, paragraph: Paragraph) -> None:
         """An annex (附件1：重点任务分工表) is a part of its own whose numbering starts afresh."""
@@ -239,6 +266,11 @@ class OutlineBuilder:
                 if position is not None and (best is None or position < best):
                     best = position
         return best
+
+
+def _size(node: RawNode) -> int:
+    """How many nodes a subtree holds."""
+    return 1 + sum(map(_size, node.children))
 
 
 def _short_heading(key: str, start: int) -> bool:

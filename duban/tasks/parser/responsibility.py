@@ -13,6 +13,7 @@ not done here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from duban.tasks.parser.body_actors import body_actors
@@ -37,6 +38,9 @@ from duban.tasks.parser.grammar import (
 )
 from duban.tasks.parser.textview import book_title_spans, bracket_spans, in_spans, search_view, split_top
 from duban.tasks.parser.units import NameSpan, extends_class, joined, looks_like_named_body, read_names
+
+# A bracket closing a label's list that states a rule, not a unit: "（…列第一位为牵头单位，下同）".
+_TRAILING_RULE_RE = re.compile(r"[（(][^（）()]*(?:第一位|首位|下同)[^（）()]*[）)]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +71,9 @@ def _trim(view: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
-def _labelled(view: str, text: str, a: int, b: int) -> list[_Group] | None:
-    """ "牵头单位：A、B，支撑单位：C": groups by label; None when the clause is not labels."""
+def _labelled(view: str, text: str, a: int, b: int) -> tuple[list[_Group], bool] | None:
+    """ "牵头单位：A、B，支撑单位：C": groups by label, and whether a first-listed rule is stated among them;
+    None when the clause is not labels."""
     labels = list(LABEL_RE.finditer(view, a, b))
     if not labels:
         return None
@@ -76,6 +81,7 @@ def _labelled(view: str, text: str, a: int, b: int) -> list[_Group] | None:
     if before and not OTHER_LABEL_RE.match(before):
         return None
     groups: list[_Group] = []
+    first_is_lead = False
     for index, label in enumerate(labels):
         stop = labels[index + 1].start() if index + 1 < len(labels) else b
         name = label.group("label") or label.group("boxed")
@@ -83,13 +89,23 @@ def _labelled(view: str, text: str, a: int, b: int) -> list[_Group] | None:
         if role == "time":
             continue  # 完成时限：… is read by the time reader
         s, e = _trim(view, label.end(), stop)
+        rule = _TRAILING_RULE_RE.search(view, s, e)
+        if rule is not None:  # "责任单位:A、B、C(列第一位为牵头单位,下同)"
+            first_is_lead = first_is_lead or FIRST_IS_LEAD_RE.search(rule.group(0)) is not None
+            s, e = _trim(view, s, rule.start())
         if s == e:
+            continue
+        read = _role_groups(view, text, s, e)
+        if read is not None and any(group.role != "bare" for group in read[0]):
+            # "责任单位:A、B分别牵头": the role word in the list decides.
+            groups.extend(read[0])
+            first_is_lead = first_is_lead or read[1]
             continue
         names = read_names(view, text, s, e, lenient=True)
         if names is None:
             return None
         groups.append(_Group(role, name, tuple(names)))
-    return groups
+    return groups, first_is_lead
 
 
 def _add_names(pending: list[NameSpan], view: str, text: str, s: int, e: int) -> bool:
@@ -161,7 +177,8 @@ def read_annotation(view: str, text: str, a: int, b: int) -> Annotation | None:
             continue
         labelled = _labelled(view, text, s, e)
         if labelled is not None:
-            groups.extend(labelled)
+            groups.extend(labelled[0])
+            first_is_lead = first_is_lead or labelled[1]
             continue
         if OTHER_LABEL_RE.match(view, s):
             continue

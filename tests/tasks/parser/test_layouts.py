@@ -54,3 +54,15 @@ def test_a_notice_whose_annex_is_the_plan_keeps_the_plan() -> None:
         "（一）加强大气治理。推进燃煤锅炉淘汰。\n（二）加强水污染治理。推进污水管网建设。\n"
     )
     assert [list(m.path) for m in plan.measures][-2:] == [["附件", "一", "(一)"], ["附件", "一", "(二)"]]
+
+
+def test_a_cover_letters_points_before_its_date_are_not_measures() -> None:
+    plan = parse(
+        "某区人民政府办公室关于印发重点任务责任分解方案的通知\n各街道办事处：\n现印发给你们，并通知如下：\n"
+        "一、各责任单位要高度重视。\n二、区考评机构要纳入绩效考核。\n某区人民政府办公室\n2024年1月5日\n"
+        "某区重点任务责任分解方案\n一、主要预期目标\n（一）地区生产总值增长6%以上\n责任单位:区发展改革局\n"
+        "（二）固定资产投资增长8%以上\n责任单位:区发展改革局\n二、重点工作\n（一）推进项目建设。\n"
+        "责任单位:区住建局\n"
+    )
+    assert [list(m.path) for m in plan.measures] == [["一", "(一)"], ["一", "(二)"], ["二", "(一)"]]
+    assert any(w.code == "cover_letter" for w in plan.warnings)

@@ -232,3 +232,12 @@ def test_a_class_of_bodies_after_ji_is_its_own_unit() -> None:
 def test_label_lines_of_one_measure_are_read_together() -> None:
     text = "努力实现地区生产总值增长6.2%左右。\n牵头单位:区发改局\n责任单位:立山经济开发区,全区经济运行各专班"
     assert _roles(_read(text)) == (("区发改局",), ("立山经济开发区", "全区经济运行各专班"))
+
+
+def test_a_label_list_may_carry_its_own_role_word_and_the_first_listed_rule() -> None:
+    both = _read("推进城乡融合。责任单位:市人社局、市农业农村局分别牵头")
+    assert _roles(both) == (("市人社局", "市农业农村局"), ())
+    ruled = _read("扩大有效投资。责任单位:市发改委、市经信局、市财政局(列第一位为牵头单位,下同)")
+    assert _roles(ruled) == (("市发改委",), ("市经信局", "市财政局"))
+    later = doc_rule_updates("责任单位:市发改委、市经信局(列第一位为牵头单位,下同)", NO_RULES)
+    assert later.first_listed_is_lead
