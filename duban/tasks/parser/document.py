@@ -194,7 +194,12 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
     warnings = list(cleaned.warnings)
     if builder.drop_cover_letter():
         warnings.append(
-            ParseWarning("cover_letter", "印发通知中的要求未作为措施", "the cover letter's points are not measures", None)
+            ParseWarning(
+                "cover_letter",
+                "印发通知中的要求未作为措施",
+                "the cover letter's points are not measures",
+                None,
+            )
         )
     if not builder.started:
         warnings.append(

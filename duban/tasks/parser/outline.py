@@ -97,11 +97,15 @@ class OutlineBuilder:
         crossed = self.started and self._dated_between(self.last_line, paragraph.line_start)
         self.last_line = paragraph.line_end
         if crossed and self.cover_split is None and not self.annexes:
-            # "…通知如下：一、…二、… 某某办公室 2023年1月3日" and then the plan itself: its numbering starts anew.
+            # A cover letter "…通知如下：一、…二、… 某某办公室 2023年1月3日", then the plan: numbering anew.
             self.cover_split = len(self.root.children)
             self.stack = [self.root]
             self.last_number = {}
             self.table = None
+        if not self.started and (run := _run_in_items(paragraph.key)):
+            # "…现提出以下意见。1.对来…。责任单位：A。2.对…": the numbered list runs on in one line.
+            pieces = [paragraph.cut(a, b) for a, b in zip([0, *run], [*run, len(paragraph.key)], strict=True)]
+            return all(self.feed(piece) for piece in pieces if piece.text)
         if self._table_row(paragraph):
             return True
         marker = match_marker(paragraph.key, paragraph.text)
@@ -266,6 +270,45 @@ class OutlineBuilder:
                 if position is not None and (best is None or position < best):
                     best = position
         return best
+
+
+_RUN_START = re.compile(r"(?<=[。；;：:])\s?(?=(?:1[.、．]|一、|\(一\))(?!\d))")
+
+
+def _run_in_items(key: str) -> list[int]:
+    """Where the items of a numbered list that runs on after a sentence start ("。1.…。2.…"), when it does:
+    at least two items, numbered from one, each right after the end of a sentence."""
+    first = _RUN_START.search(key)
+    if first is None:
+        return []
+    marker = match_marker(key, key, first.end())
+    if marker is None or marker.number != 1:
+        return []
+    starts = [first.end()]
+    while True:
+        following = expected_labels(marker.style, marker.number + 1)
+        places = (_after_sentence_end(key, spelling, starts[-1]) for spelling in following)
+        found = min((place for place in places if place >= 0), default=-1)
+        if found < 0:
+            break
+        nxt = match_marker(key, key, found)
+        if nxt is None or nxt.style is not marker.style:
+            break
+        starts.append(found)
+        marker = nxt
+    return starts if len(starts) >= 2 else []
+
+
+def _after_sentence_end(key: str, spelling: str, start: int) -> int:
+    position = key.find(spelling, start + 1)
+    while position >= 0:
+        back = position - 1
+        while back >= 0 and key[back] == " ":
+            back -= 1
+        if back >= 0 and key[back] in _SENTENCE_END:
+            return position
+        position = key.find(spelling, position + 1)
+    return -1
 
 
 def _size(node: RawNode) -> int:

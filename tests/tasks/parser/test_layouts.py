@@ -66,3 +66,12 @@ def test_a_cover_letters_points_before_its_date_are_not_measures() -> None:
     )
     assert [list(m.path) for m in plan.measures] == [["一", "(一)"], ["一", "(二)"], ["二", "(一)"]]
     assert any(w.code == "cover_letter" for w in plan.warnings)
+
+
+def test_a_numbered_list_that_runs_on_in_one_line_is_read_item_by_item() -> None:
+    plan = parse(
+        "关于支持人才引进的若干意见。为做好人才工作，现提出以下意见。1.对来本市创业的团队，经认定给予资助。"
+        "责任单位：市委组织部、市科技局。2.对新引进的重大项目，按规定给予奖励。责任单位：市发改委、市财政局。"
+    )
+    assert [m.path for m in plan.measures] == [("1.",), ("2.",)]
+    assert plan.measures[1].responsibility.lead == ("市发改委", "市财政局")
