@@ -13,7 +13,11 @@ from duban.tasks.parser.facts import UnitMention
 from duban.tasks.parser.textview import in_spans, split_top
 from duban.tasks.parser.units import NameSpan, looks_like_named_body, read_names
 
-_BY_RE = re.compile(r"由(?P<names>[^，,。；;由（）()]{2,80}?)(?P<word>牵头负责|牵头|负责|会同)")
+_BY_RE = re.compile(
+    r"由(?:所涉及的|所涉|涉及的|相关的)?(?P<names>[^，,。；;由]{2,300}?)(?P<word>牵头负责|牵头|负责|会同)"
+)
+# "…牵头，其他相关部门（单位）配合": the partners named in the clause after the lead's.
+_PARTNERS_RE = re.compile(r"[，,]\s?(?P<names>[^，,。；;]{2,120}?)(?:积极|共同|协同)?(?:配合|参与|协助)")
 _PREFIX_ONLY_RE = re.compile(r"(?:内蒙古)?自治区|[\u4e00-\u9fff]{0,6}(?:省|市|县|区|盟|旗|州)")
 _CLAUSE_RE = re.compile(r"[^，,。；;！!？?\n]{3,80}")
 _ACTOR_RE = re.compile(
@@ -53,6 +57,19 @@ def _names_before_verb(view: str, text: str, start: int, stop: int) -> list[Name
     return names
 
 
+def _partners_after(view: str, text: str, position: int) -> list[UnitMention]:
+    """ "由X牵头完成…，其他相关部门配合": the cooperating units of the clause after the lead's."""
+    comma = min((i for i in (view.find("，", position), view.find(",", position)) if i >= 0), default=-1)
+    stop = min((i for i in (view.find(ch, position) for ch in "。；;") if i >= 0), default=len(view))
+    if comma < 0 or comma > stop:
+        return []
+    found = _PARTNERS_RE.match(view, comma)
+    if found is None:
+        return []
+    names = read_names(view, text, found.start("names"), found.end("names")) or []
+    return [UnitMention(n.name, "cooperating", "written", n.start, n.end, "配合") for n in names]
+
+
 def body_actors(view: str, text: str, books: list[tuple[int, int]]) -> list[UnitMention]:
     """Bodies the running text makes lead or partner: "由X牵头", "由X会同Y…", "X要牵头推进…", "X会同Y…"."""
     units: list[UnitMention] = []
@@ -68,6 +85,8 @@ def body_actors(view: str, text: str, books: list[tuple[int, int]]) -> list[Unit
         if found.group("word") == "会同":
             partners = _names_before_verb(view, text, found.end(), len(view))
             units += [UnitMention(n.name, "cooperating", "written", n.start, n.end, "会同") for n in partners]
+        else:
+            units += _partners_after(view, text, found.end())
     for clause in _CLAUSE_RE.finditer(view):
         head = _ACTOR_RE.match(clause.group(0))
         if head is None or in_spans(clause.start(), books):

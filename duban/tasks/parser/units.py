@@ -102,7 +102,8 @@ _NAME_MAX = 30
 _ETC_RE = re.compile(
     r"等(?P<generic>(?:其他|其余)?(?:有关|相关)(?:部门|单位|机构)(?:和单位|和部门|及单位)?)?$"
 )
-_ETC_BARE_RE = re.compile(r"等(?:部门|单位|机构|方面)$")
+# "等部门", "等省级主管部门（单位）": a tail that names no unit of its own.
+_ETC_BARE_RE = re.compile(r"等[^、，,（）()]{0,8}?(?:部门|单位|机构|方面)(?:[（(]单位[）)])?$")
 # "A（牵头）" inside a list.
 _LEAD_MARK_RE = re.compile(r"[（(]\s*(?:牵头|牵头单位|牵头部门|主责)\s*[）)]$")
 _LEVEL_WORD_RE = re.compile(r"(?:县级市|地级市|省|市|州|盟|县|区|旗|乡|镇|乡镇|街道|苏木|嘎查|村|社区)")
