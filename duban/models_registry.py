@@ -1,7 +1,8 @@
 """Imports every table module so SQLModel.metadata is complete (for Alembic and tests)."""
 
+from duban.api import models as api_models
 from duban.notifications import models as notifications_models
 from duban.tasks import models as tasks_models
 from duban.workflow import models as workflow_models
 
-__all__ = ["notifications_models", "tasks_models", "workflow_models"]
+__all__ = ["api_models", "notifications_models", "tasks_models", "workflow_models"]

@@ -23,12 +23,12 @@ os.environ["DUBAN_VAR_DIR"] = str(_SCRATCH / "suite")
 for _name in ("DUBAN_DATABASE_URL", "DUBAN_BROKER_URL", "DUBAN_NOW", "DUBAN_ENV"):
     os.environ.pop(_name, None)
 
-from faults import beats, broker, database, fuzz, hostile, kills, mail, report  # noqa: E402
+from faults import beats, broker, database, fuzz, hostile, imports, kills, mail, report  # noqa: E402
 from faults.core import TEMPLATE_DATABASE, Context, Outcome  # noqa: E402
 from faults.services import MailServer, PrivatePostgres, PrivateRedis  # noqa: E402
 
 FAULTS: dict[str, ModuleType] = {
-    module.NAME: module for module in (kills, beats, database, broker, mail, fuzz, hostile)
+    module.NAME: module for module in (kills, beats, database, broker, mail, fuzz, hostile, imports)
 }
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DOC = REPO_ROOT / "docs" / "faults.md"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,6 @@ from duban.api import runtime
 from duban.core.config import get_settings
 from duban.core.db import session_scope
 from duban.core.errors import DubanError
-from duban.tasks.enums import Role
 
 app = typer.Typer(
     help="督办 duban：规划文件变成可追责的任务 / policy documents become supervised tasks",
@@ -22,18 +20,18 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 departments_app = typer.Typer(help="部门名录 / department registry", no_args_is_help=True)
-users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
 tokens_app = typer.Typer(help="API 令牌 / API tokens", no_args_is_help=True)
 plans_app = typer.Typer(help="规划 / plans", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(departments_app, name="departments")
-app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(plans_app, name="plans")
 # scheduler commands (duban sweep, duban calendar load, duban notifications preview) — issue 6
 from duban.api.cli_scheduler import register as register_scheduler  # noqa: E402
+from duban.api.cli_users import users_app  # noqa: E402  (users: create, set-password, disable … — issue 14)
 
 register_scheduler(app)
+app.add_typer(users_app, name="users")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -70,26 +68,6 @@ def departments_load(
         f"部门名录：新增 {result.created}，更新 {result.updated}，未变 {result.unchanged} / "
         f"departments: {result.created} created, {result.updated} updated, {result.unchanged} unchanged"
     )
-
-
-@users_app.command("create")
-def users_create(
-    name: str,
-    role: Annotated[Role, typer.Option(help="office | department | admin")],
-    department: Annotated[str | None, typer.Option(help="单位代码 / department code")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码")] = False,
-    display_name: str = "",
-) -> None:
-    """Create a user (the password is read from standard input with --password-stdin)."""
-    from duban.api.users import create_user
-
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    try:
-        with session_scope() as session:
-            user = create_user(session, name, role, password, department, display_name)
-            console.print(f"已创建用户 {user.username}（{user.role.value}）/ user {user.username} created")
-    except DubanError as error:
-        _fail(error)
 
 
 @tokens_app.command("create")

@@ -34,6 +34,14 @@ ACTIONS: Final = Counter(
     "Actions asked of the API by kind; outcome accepted (2xx), refused (4xx) or failed (5xx)",
     ["kind", "outcome"],
 )
+SIGNIN_FAILURES: Final = Counter(
+    "duban_signin_failures_total", "Failed sign-ins (unknown account or wrong password) by way in", ["via"]
+)
+SIGNIN_REFUSED: Final = Counter(
+    "duban_signin_throttled_total",
+    "Sign-ins refused by the throttle before the password was checked, by way in and bucket",
+    ["via", "bucket"],
+)
 
 outbox_t: Final = NotificationOutbox.__table__  # type: ignore[attr-defined]
 _PREFIX: Final = "/api/v1"

@@ -53,19 +53,30 @@ class RequestGuard:
             return
         received = 0
         started = False
+        too_large = False
         status_holder = {"status": 500}
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body:
+                    too_large = True
                     raise BodyTooLargeError
             return message
 
         async def tagged_send(message: Message) -> None:
             nonlocal started
+            if too_large:
+                # A body without Content-Length (chunked) went over the limit while the app read it: whatever
+                # the app made of the interrupted read (FastAPI answers 400 "error parsing the body", a page
+                # its error page), the client gets the same 413 as for a declared length.
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    status_holder["status"] = 413
+                    await self._reject(send, request_id)
+                return
             if message["type"] == "http.response.start":
                 started = True
                 status_holder["status"] = message["status"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,6 +47,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "与当前状态冲突 / Conflict with the current state"),
         (412, "版本已过期 / Stale version"),
         (422, "内容不合规 / Unprocessable content"),
+        (428, "缺少 If-Match / If-Match required"),
+        (429, "尝试过于频繁 / Too many attempts"),
         (503, "服务暂不可用 / Service unavailable"),
     )
 }
@@ -66,6 +69,29 @@ _TITLES = {
     500: "服务器内部错误 / Internal Server Error",
     503: "服务暂不可用 / Service Unavailable",
 }
+
+
+class ApiError(DubanError):
+    """Base of the errors the HTTP layer itself raises (headers and preconditions, sign-in throttling);
+    each carries its status."""
+
+    code = "api_error"
+    status = 400
+
+
+class PreconditionRequired(ApiError):
+    """A write that needs `If-Match` arrived without it (428, with the current ETag)."""
+
+    code = "precondition_required"
+    status = 428
+
+
+class TooManyAttempts(ApiError):
+    """Sign-in refused for a while after repeated failures (429, with Retry-After)."""
+
+    code = "too_many_attempts"
+    status = 429
+
 
 # Most specific class first: the first isinstance match decides the HTTP status.
 ERROR_STATUS: list[tuple[type[DubanError], int]] = [
@@ -115,6 +141,8 @@ def status_for(error: DubanError) -> int:
     """The HTTP status of a domain error."""
     if error.code in CODE_STATUS:
         return CODE_STATUS[error.code]
+    if isinstance(error, ApiError):
+        return error.status
     for cls, status in ERROR_STATUS:
         if isinstance(error, cls):
             return status
@@ -168,17 +196,71 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# Starlette's and FastAPI's own 400s (multipart limits, an unreadable body) say what went wrong in English
+# only: each gets its Chinese, a code of its own and, for a part over the size limit, 413.
+_FRAMEWORK_400: Final[list[tuple[re.Pattern[str], int, str, Callable[[re.Match[str]], str]]]] = [
+    (
+        re.compile(r"Too many files\. Maximum number of files is (\d+)\."),
+        400,
+        "too_many_files",
+        lambda m: f"表单中的文件过多，一次最多 {m[1]} 个 / Too many files in the form: at most {m[1]}",
+    ),
+    (
+        re.compile(r"Too many fields\. Maximum number of fields is (\d+)\."),
+        400,
+        "too_many_fields",
+        lambda m: f"表单中的字段过多，最多 {m[1]} 个 / Too many fields in the form: at most {m[1]}",
+    ),
+    (
+        re.compile(r"Part exceeded maximum size of (\d+)KB\."),
+        413,
+        "request_too_large",
+        lambda m: f"表单中的一项超过 {m[1]} KB 上限 / A part of the form exceeds {m[1]} KB",
+    ),
+    (
+        re.compile(r"Missing boundary in multipart\.|The Content-Disposition header field \"name\" must be"),
+        400,
+        "malformed_multipart",
+        lambda m: "multipart 表单格式不正确 / The multipart form is malformed",
+    ),
+    (
+        re.compile(r"There was an error parsing the body"),
+        400,
+        "malformed_body",
+        lambda m: "请求体无法解析 / The request body could not be parsed",
+    ),
+]
+_CJK: Final = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _framework_detail(status: int, detail: str) -> tuple[int, str, str] | None:
+    """The status, Chinese + English detail and code of a framework's English-only 400."""
+    if status != 400:
+        return None
+    for pattern, new_status, code, describe in _FRAMEWORK_400:
+        found = pattern.search(detail)
+        if found is not None:
+            return new_status, describe(found), code
+    if _CJK.search(detail) is None:
+        return 400, f"请求格式错误 / {detail}", "bad_request"
+    return None
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "错误 / Error")
-    if exc.status_code == 404 and detail == "Not Found":
+    status = exc.status_code
+    if status == 404 and detail == "Not Found":
         detail = f"没有这个地址：{request.url.path} / No such resource: {request.url.path}"
-    elif exc.status_code == 405:
+    elif status == 405:
         detail = f"此地址不支持 {request.method} / {request.method} is not allowed here"
     code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}.get(
-        exc.status_code, "http_error"
+        status, "http_error"
     )
-    return problem_response(exc.status_code, detail, code, headers=exc.headers, instance=request.url.path)
+    translated = _framework_detail(status, detail)
+    if translated is not None:
+        status, detail, code = translated
+    return problem_response(status, detail, code, headers=exc.headers, instance=request.url.path)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

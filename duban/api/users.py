@@ -1,12 +1,15 @@
-"""Users and API tokens: create, authenticate, revoke."""
+"""Users and API tokens: create, authenticate, set a password, disable and enable, revoke."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Final
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from duban.api.security import hash_api_token, hash_password, new_api_token, verify_password
 from duban.core import clock
@@ -24,6 +27,31 @@ class UserError(TasksError):
     code = "user_error"
 
 
+def check_new_user(
+    session: Session, username: str, role: Role, department_code: str | None = None
+) -> tuple[str, int | None]:
+    """The username (trimmed) and department id of a user that may be created; UserError otherwise (asked
+    before a password is, so that nobody types one for a user that cannot be made)."""
+    username = username.strip()
+    if not username:
+        raise UserError("用户名不能为空", "The username must not be empty", code="invalid_username")
+    if len(username) > 64:
+        raise UserError(
+            "用户名不能超过 64 个字符", "The username may have at most 64 characters", code="invalid_username"
+        )
+    if session.exec(select(User).where(User.username == username)).first() is not None:
+        raise UserError(f"用户 {username} 已存在", f"User {username} already exists", code="user_exists")
+    if department_code:
+        return username, get_department_by_code(session, department_code).id
+    if role is Role.department:
+        raise UserError(
+            "部门用户必须指定所属单位（--department）",
+            "A department user needs a department (--department)",
+            code="department_required",
+        )
+    return username, None
+
+
 def create_user(
     session: Session,
     username: str,
@@ -32,23 +60,11 @@ def create_user(
     department_code: str | None = None,
     display_name: str = "",
 ) -> User:
-    """Create a user; department users must belong to a registered department."""
-    username = username.strip()
-    if not username:
-        raise UserError("用户名不能为空", "The username must not be empty", code="invalid_username")
-    if session.exec(select(User).where(User.username == username)).first() is not None:
-        raise UserError(f"用户 {username} 已存在", f"User {username} already exists", code="user_exists")
-    department_id = None
-    if department_code:
-        department_id = get_department_by_code(session, department_code).id
-    elif role is Role.department:
-        raise UserError(
-            "部门用户必须指定所属单位（--department）",
-            "A department user needs a department (--department)",
-            code="department_required",
-        )
-    if password is not None and len(password) < 8:
-        raise UserError("密码至少 8 位", "The password needs at least 8 characters", code="weak_password")
+    """Create a user; department users must belong to a registered department. `password` None makes a
+    user that cannot sign in (tests and fixtures only: the command line and the pages always give one)."""
+    username, department_id = check_new_user(session, username, role, department_code)
+    if password is not None:
+        check_password(password)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -61,12 +77,111 @@ def create_user(
     return user
 
 
+PASSWORD_MIN: Final = 8
+PASSWORD_MAX: Final = 256  # the sign-in form reads no more
+
+
+def check_password(password: str) -> None:
+    """Refuse a password too short or too long to be used (UserError `weak_password`)."""
+    if len(password) < PASSWORD_MIN:
+        raise UserError(
+            f"密码至少 {PASSWORD_MIN} 位",
+            f"The password needs at least {PASSWORD_MIN} characters",
+            code="weak_password",
+        )
+    if len(password) > PASSWORD_MAX:
+        raise UserError(
+            f"密码不能超过 {PASSWORD_MAX} 位",
+            f"The password may have at most {PASSWORD_MAX} characters",
+            code="weak_password",
+        )
+
+
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    """A hash to verify against when the account does not exist, so both answers take as long."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, else None."""
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    """The active user with these credentials, else None (as slow for an unknown account as for a wrong
+    password)."""
+    return credentials_match(session.exec(select(User).where(User.username == username)).first(), password)
+
+
+def credentials_match(user: User | None, password: str) -> User | None:
+    """The user, when it is active and `password` is its password; else None, after as much work (argon2)
+    as a real check, so that an unknown account cannot be told from a wrong password by the time taken."""
+    if user is None or not user.password_hash:
+        verify_password(_decoy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
         return None
     return user
+
+
+def get_user(session: Session, username: str) -> User:
+    """The user named `username` (UserError `not_found` otherwise)."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise UserError(f"没有用户 {username}", f"No user {username}", code="not_found")
+    return user
+
+
+def set_password(session: Session, username: str, password: str) -> User:
+    """Give the user a new password (its sessions and tokens go on working; `disable` stops them)."""
+    check_password(password)
+    user = get_user(session, username)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Enable or disable a user: a disabled user's sessions, bearer tokens and API tokens stop working with
+    its next request (every request reads the user), until it is enabled again."""
+    user = get_user(session, username)
+    user.active = active
+    session.add(user)
+    session.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A user as the administrator's list shows it (never the hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    department_name: str | None
+    active: bool
+    has_password: bool
+    created_at: datetime
+
+
+def list_users(session: Session) -> list[UserRow]:
+    """Every user, by username, with its department's name."""
+    rows = session.exec(
+        select(User, Department.name)
+        .join(Department, col(Department.id) == col(User.department_id), isouter=True)
+        .order_by(col(User.username))
+    ).all()
+    return [
+        UserRow(
+            id=user.id or 0,
+            username=user.username,
+            display_name=user.display_name,
+            role=user.role,
+            department_name=department,
+            active=user.active,
+            has_password=bool(user.password_hash),
+            created_at=user.created_at,
+        )
+        for user, department in rows
+    ]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""Read side of plans: summaries, the outline tree, and each task with its departments."""
+"""Read side of plans: summaries, the outline tree, and each task with its departments.
+
+The office reads every plan. A department (`department_id`) reads issued plans only and, in them, only the
+tasks it leads or cooperates on that have been issued; drafts, the rules' proposals and the import warnings
+are the office's."""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from duban.tasks.enums import AssignmentRole, TaskState
-from duban.tasks.errors import NotFoundError
+from duban.tasks.errors import NotFoundError, TasksError
 from duban.tasks.models import (
     Department,
     Measure,
@@ -23,6 +28,37 @@ from duban.tasks.models import (
     Task,
     TaskAssignment,
 )
+
+
+class PlanNotIssued(TasksError):
+    """A department asking for a plan the office has not issued yet (403)."""
+
+    code = "plan_not_issued"
+
+
+def task_issued() -> sa.ColumnElement[bool]:
+    """SQL for "the task has been issued" (交办; a disputed task back in draft keeps its issue time)."""
+    return col(Task.issued_at).is_not(None)
+
+
+def task_readable_by(department_id: int) -> sa.ColumnElement[bool]:
+    """SQL for "the department may read the task": it leads or cooperates on it, and it has been issued."""
+    held = (
+        sa.select(col(TaskAssignment.id))
+        .where(
+            col(TaskAssignment.task_id) == col(Task.id),
+            col(TaskAssignment.department_id) == department_id,
+            col(TaskAssignment.role).in_([AssignmentRole.lead.value, AssignmentRole.cooperating.value]),
+        )
+        .exists()
+    )
+    return sa.and_(task_issued(), held)
+
+
+def plan_issued() -> sa.ColumnElement[bool]:
+    """SQL for "the plan has been issued": by `POST /plans/{id}/issue`, or a task of it one by one."""
+    some_task = sa.select(col(Task.id)).where(col(Task.plan_id) == col(Plan.id), task_issued()).exists()
+    return sa.or_(col(Plan.status) == PlanStatus.issued.value, some_task)
 
 
 class PlanSummary(BaseModel):
@@ -109,7 +145,12 @@ class PlanDetail(PlanSummary):
     task_list: list[TaskBrief]
 
 
-def _counts(session: Session, plan_ids: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
+def _counts(
+    session: Session, plan_ids: Sequence[int], department_id: int | None = None
+) -> tuple[dict[int, int], dict[int, int]]:
+    task_query = select(Task.plan_id, func.count()).where(col(Task.plan_id).in_(plan_ids))
+    if department_id is not None:
+        task_query = task_query.where(task_readable_by(department_id))
     measures = {
         plan_id: count
         for plan_id, count in session.exec(
@@ -118,14 +159,7 @@ def _counts(session: Session, plan_ids: Sequence[int]) -> tuple[dict[int, int], 
             .group_by(col(Measure.plan_id))
         ).all()
     }
-    tasks = {
-        plan_id: count
-        for plan_id, count in session.exec(
-            select(Task.plan_id, func.count())
-            .where(col(Task.plan_id).in_(plan_ids))
-            .group_by(col(Task.plan_id))
-        ).all()
-    }
+    tasks = {plan_id: count for plan_id, count in session.exec(task_query.group_by(col(Task.plan_id))).all()}
     return measures, tasks
 
 
@@ -137,14 +171,19 @@ def _summary(plan: Plan, measures: int, tasks: int) -> dict[str, Any]:
     }
 
 
-def list_plans(session: Session, limit: int = 50, after_id: int | None = None) -> list[PlanSummary]:
-    """Plans, newest first, keyset-paged by id."""
+def list_plans(
+    session: Session, limit: int = 50, after_id: int | None = None, *, department_id: int | None = None
+) -> list[PlanSummary]:
+    """Plans, newest first, keyset-paged by id; a department's listing holds issued plans only, and counts
+    only the tasks it may read."""
     query = select(Plan).order_by(col(Plan.id).desc()).limit(limit)
     if after_id is not None:
         query = query.where(col(Plan.id) < after_id)
+    if department_id is not None:
+        query = query.where(plan_issued())
     plans = session.exec(query).all()
     ids = [p.id for p in plans if p.id is not None]
-    measures, tasks = _counts(session, ids)
+    measures, tasks = _counts(session, ids, department_id)
     return [
         PlanSummary.model_validate(_summary(p, measures.get(p.id or 0, 0), tasks.get(p.id or 0, 0)))
         for p in plans
@@ -215,11 +254,14 @@ def task_briefs(session: Session, tasks: Sequence[Task]) -> list[TaskBrief]:
     return briefs
 
 
-def plan_detail(session: Session, plan_id: int) -> PlanDetail:
-    """One plan with its outline, targets and tasks."""
+def plan_detail(session: Session, plan_id: int, *, department_id: int | None = None) -> PlanDetail:
+    """One plan with its outline, targets and tasks; for a department, an issued plan with the tasks it may
+    read, without the office's warnings, registry fit and the parser's facts (PlanNotIssued for a draft)."""
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFoundError(f"规划 {plan_id} 不存在", f"Plan {plan_id} does not exist", code="not_found")
+    if department_id is not None:
+        return _department_detail(session, plan, department_id)
     nodes = session.exec(select(Measure).where(Measure.plan_id == plan_id).order_by(col(Measure.id))).all()
     outline = [
         OutlineEntry.model_validate(node, from_attributes=True)
@@ -241,5 +283,31 @@ def plan_detail(session: Session, plan_id: int) -> PlanDetail:
             "outline": outline,
             "targets": targets,
             "task_list": task_briefs(session, tasks),
+        }
+    )
+
+
+def _department_detail(session: Session, plan: Plan, department_id: int) -> PlanDetail:
+    """A department's view of one plan: the document as issued and its own issued tasks."""
+    assert plan.id is not None
+    issued = session.exec(select(col(Plan.id)).where(col(Plan.id) == plan.id, plan_issued())).first()
+    if issued is None:
+        raise PlanNotIssued(
+            f"规划 {plan.id} 尚未交办，拟办内容仅供委员会办公室查看",
+            f"Plan {plan.id} has not been issued; drafts are for the committee office",
+        )
+    office_view = plan_detail(session, plan.id)
+    readable = set(
+        session.exec(
+            select(col(Task.id)).where(col(Task.plan_id) == plan.id, task_readable_by(department_id))
+        ).all()
+    )
+    return office_view.model_copy(
+        update={
+            "warnings": [],
+            "registry_fit": None,
+            "outline": [entry.model_copy(update={"facts": {}}) for entry in office_view.outline],
+            "task_list": [task for task in office_view.task_list if task.id in readable],
+            "tasks": len(readable),
         }
     )

@@ -14,7 +14,7 @@ from duban.core import clock
 from duban.tasks.enums import AssignmentRole, NoticeColour, SupervisionLevel, TaskState
 from duban.tasks.errors import NotFoundError
 from duban.tasks.models import Department, Measure, Milestone, Plan, Task, TaskAssignment, TaskEvent
-from duban.tasks.plan_views import AssignedDepartment, task_briefs
+from duban.tasks.plan_views import AssignedDepartment, task_briefs, task_readable_by
 
 OPEN_STATES = (TaskState.assigned, TaskState.in_progress, TaskState.submitted, TaskState.returned)
 
@@ -128,11 +128,11 @@ def lead_name() -> sa.ScalarSelect[Any]:
 
 
 def list_tasks(session: Session, flt: TaskFilter, scope_department: int | None = None) -> TaskPage:
-    """Tasks matching the filter; `scope_department` limits a department to the tasks it holds."""
+    """Tasks matching the filter; `scope_department` limits a department to the issued tasks it holds."""
     today = clock.today()
     query = select(Task)
-    if scope_department is not None:
-        query = query.where(holds(scope_department, (AssignmentRole.lead, AssignmentRole.cooperating)))
+    if scope_department is not None:  # drafts never issued are the office's (plan_views.task_readable_by)
+        query = query.where(task_readable_by(scope_department))
     if flt.state:
         query = query.where(col(Task.state).in_([s.value for s in flt.state]))
     if flt.lead is not None:

@@ -137,6 +137,7 @@ def _where(flt: BoardFilter, day: BoardDay, light: ColumnElement[Any]) -> list[C
     if flt.scope_department is not None:
         scope = flt.scope_department
         where.append(holds(scope, AssignmentRole.lead, AssignmentRole.cooperating))
+        where.append(task_t.c.issued_at.is_not(None))  # drafts never issued are the office's
         if flt.bucket:
             where.append(bucket_clause(flt.bucket, scope, day))
     if flt.task_ids:

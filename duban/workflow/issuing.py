@@ -22,6 +22,8 @@ def issue_plan(session: Unit, plan_id: int, actor: Actor, request_id: str | None
     if actor.role not in (Role.office, Role.admin):
         raise ActionForbidden("只有委员会办公室可以交办", "Only the committee office issues tasks")
     conn = session.connection()
+    # The plan's row first, as an import or revision of the plan takes it: the same lock order, no deadlock.
+    conn.execute(sa.select(plan_t.c.id).where(plan_t.c.id == plan_id).with_for_update())
     blockers = blocking_tasks(conn, plan_id=plan_id)
     if blockers:
         raise issue_refusal(blockers)

@@ -48,7 +48,11 @@ def test_upgrade_load_twice_users_and_tokens(cli_db: str) -> None:
         app, ["users", "create", "office1", "--role", "office", "--password-stdin"], input="s3cret-pass\n"
     )
     assert made.exit_code == 0, made.output
-    dept = runner.invoke(app, ["users", "create", "lcj", "--role", "department", "--department", "lcj"])
+    dept = runner.invoke(
+        app,
+        ["users", "create", "lcj", "--role", "department", "--department", "lcj", "--password-stdin"],
+        input="oa-system-pass\n",
+    )
     assert dept.exit_code == 0, dept.output
     again = runner.invoke(app, ["users", "create", "office1", "--role", "office"])
     assert again.exit_code == 2

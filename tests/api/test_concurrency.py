@@ -72,8 +72,9 @@ def test_fifty_conflicting_actions_one_winner(committed_postgres: str) -> None:
     barrier = threading.Barrier(50)
 
     def fire(index: int) -> None:
-        # Odd requests name the version they saw (losers: 412); even ones do not, and are moves that no
-        # state after the first winner allows again (losers: 409). No reassign: it keeps `assigned`.
+        # Odd requests name the version they saw (losers: 412); even ones name none (`If-Match: *`), and
+        # are moves that no state after the first winner allows again (losers: 409). No reassign: it keeps
+        # `assigned`.
         if index % 2:
             action, who, body = [
                 ("accept", "lead", {}),
@@ -84,9 +85,10 @@ def test_fifty_conflicting_actions_one_winner(committed_postgres: str) -> None:
             action, who, body = [("accept", "lead", {}), ("dispute", "lead", {"reason": "非本单位职责"})][
                 (index // 2) % 2
             ]
-        headers = {"Authorization": f"Bearer {tokens[who]}"}
-        if index % 2:
-            headers["If-Match"] = f'"v{version}"'
+        headers = {
+            "Authorization": f"Bearer {tokens[who]}",
+            "If-Match": f'"v{version}"' if index % 2 else "*",
+        }
         with TestClient(app, raise_server_exceptions=False) as client:
             barrier.wait()
             response = client.post(f"/api/v1/tasks/{task_id}/actions/{action}", json=body, headers=headers)

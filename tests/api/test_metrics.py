@@ -109,7 +109,7 @@ def test_actions_are_counted_by_kind_and_outcome(
         ]
     }
     task = world.task_in(TaskState.assigned)
-    lead = auth_headers("department", LEAD)
+    lead = {**auth_headers("department", LEAD), "If-Match": "*"}
     assert client.post(f"/api/v1/tasks/{task}/actions/accept", json={}, headers=lead).status_code == 200
     assert client.post(f"/api/v1/tasks/{task}/actions/accept", json={}, headers=lead).status_code == 409
     assert client.post(f"/api/v1/tasks/{task}/actions/fly", json={}, headers=lead).status_code == 404

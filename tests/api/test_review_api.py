@@ -83,7 +83,10 @@ def test_patch_errors(api: TestClient, plan: dict[str, Any], office: dict[str, s
     problem(api.patch(f"/api/v1/tasks/{air}", json={"deadline": "not a date"}, headers=office), 422)
     problem(api.patch(f"/api/v1/tasks/{air}", json={"owner": "x"}, headers=office), 422)
     problem(api.patch("/api/v1/tasks/999999", json={"lead": ["slt"]}, headers=office), 404)
-    assert api.post(f"/api/v1/tasks/{grass}/actions/issue", headers=office).status_code == 200
+    assert (
+        api.post(f"/api/v1/tasks/{grass}/actions/issue", headers={**office, "If-Match": '"v1"'}).status_code
+        == 200
+    )
     problem(api.patch(f"/api/v1/tasks/{grass}", json={"lead": ["slt"]}, headers=office), 409, "not_draft")
 
 
@@ -113,7 +116,9 @@ def test_review_list_puts_disputes_first(
     assert api.post(f"/api/v1/plans/{plan['id']}/issue", headers=office).status_code == 200
     lcj = auth_headers("department", "lcj")
     response = api.post(
-        f"/api/v1/tasks/{grass}/actions/dispute", json={"reason": "属于农牧厅职责"}, headers=lcj
+        f"/api/v1/tasks/{grass}/actions/dispute",
+        json={"reason": "属于农牧厅职责"},
+        headers={**lcj, "If-Match": "*"},
     )
     assert response.status_code == 200, response.text
     listing = api.get(f"/api/v1/plans/{plan['id']}/review", headers=office)
@@ -139,7 +144,9 @@ def test_split_regions_then_roll_up(
     problem(api.post(url, json={"regions": ["北京市"]}, headers=office), 422, "unknown_region")
     rest = api.post(url, headers=office)
     assert rest.status_code == 201 and len(rest.json()["created"]) == 10
-    regions = api.get(f"/api/v1/tasks/{air}/regions", headers=auth_headers("department", "sthjt"))
+    # A draft (never issued) is the office's: not even its proposed lead reads it yet.
+    problem(api.get(f"/api/v1/tasks/{air}/regions", headers=auth_headers("department", "sthjt")), 403)
+    regions = api.get(f"/api/v1/tasks/{air}/regions", headers=office)
     assert regions.status_code == 200, regions.text
     assert regions.json()["rollup"]["by_state"] == {"draft": 12}
     children = regions.json()["children"]

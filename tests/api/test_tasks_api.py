@@ -20,6 +20,12 @@ Headers = Callable[..., dict[str, str]]
 CALLERS = ("anonymous", "other", "cooperating", "lead", "office")
 
 
+def _if_match(world: TaskWorld, task_id: int) -> dict[str, str]:
+    """The task's current ETag as If-Match (read from the database, as a client reads it from a GET)."""
+    version = world.session.exec(select(Task.version).where(Task.id == task_id)).one()
+    return {"If-Match": f'"v{version}"'}
+
+
 def _headers(auth_headers: Headers, who: str) -> dict[str, str]:
     if who == "anonymous":
         return {}
@@ -103,7 +109,9 @@ def test_authorization_matrix(
     for who, status in zip(CALLERS, expected, strict=True):
         task_id = world.task_in(state)
         url, body = call(world, task_id)
-        response = client.post(url, json=body, headers=_headers(auth_headers, who))
+        response = client.post(
+            url, json=body, headers={**_headers(auth_headers, who), **_if_match(world, task_id)}
+        )
         assert response.status_code == status, (name, who, response.text[:300])
         if status >= 400:
             assert response.headers["content-type"].startswith("application/problem+json")
@@ -150,22 +158,25 @@ def test_if_match_stale_is_412_and_conflict_is_409(
     stale = client.post(f"/api/v1/tasks/{task_id}/actions/submit", headers={**lead, "If-Match": etag})
     assert stale.status_code == 412
     assert stale.json()["code"] == "stale_version"
-    again = client.post(f"/api/v1/tasks/{task_id}/actions/accept", headers=lead)
+    current = {"If-Match": ok.headers["etag"]}
+    again = client.post(f"/api/v1/tasks/{task_id}/actions/accept", headers={**lead, **current})
     assert again.status_code == 409
     assert again.json()["allowed_actions"] == ["submit"]
     missing_reason = client.post(
-        f"/api/v1/tasks/{task_id}/actions/cancel", headers=_headers(auth_headers, "office")
+        f"/api/v1/tasks/{task_id}/actions/cancel", headers={**_headers(auth_headers, "office"), **current}
     )
     assert missing_reason.status_code == 422
-    unknown = client.post(f"/api/v1/tasks/{task_id}/actions/fly", headers=lead)
+    unknown = client.post(f"/api/v1/tasks/{task_id}/actions/fly", headers={**lead, **current})
     assert unknown.status_code == 404
+    missing = client.post(f"/api/v1/tasks/{task_id}/actions/submit", headers=lead)
+    assert missing.status_code == 428 and missing.json()["etag"] == ok.headers["etag"]
 
 
 def test_idempotency_key_gives_the_same_answer_once(
     client: TestClient, world: TaskWorld, auth_headers: Headers
 ) -> None:
     task_id = world.task_in(TaskState.assigned)
-    lead = {**_headers(auth_headers, "lead"), "Idempotency-Key": "oa-123"}
+    lead = {**_headers(auth_headers, "lead"), "Idempotency-Key": "oa-123", **_if_match(world, task_id)}
     first = client.post(f"/api/v1/tasks/{task_id}/actions/accept", headers=lead)
     second = client.post(f"/api/v1/tasks/{task_id}/actions/accept", headers=lead)
     assert first.status_code == second.status_code == 200
@@ -264,7 +275,7 @@ def test_an_oa_system_acts_with_its_api_token_and_its_use_is_recorded_once_a_min
     clock_at("2026-03-02T09:00")
     create_user(world.session, "oa-lead", Role.department, None, LEAD)
     issued = create_api_token(world.session, "oa-lead", "OA")
-    headers = {"Authorization": f"Bearer {issued.token}"}
+    headers = {"Authorization": f"Bearer {issued.token}", "If-Match": "*"}
     task_id = world.task_in(TaskState.assigned)
     assert client.post(f"/api/v1/tasks/{task_id}/actions/accept", headers=headers).status_code == 200
     world.session.refresh(issued.record)

@@ -489,8 +489,11 @@ def _act(
     body: dict[str, Any] | None = None,
 ) -> None:
     action = ACTIONS_ZH[action_zh]
+    url = f"/api/v1/tasks/{context['task_id']}"
+    # The task's ETag as the caller reads it; one who may not read it sends `*` and meets the 403/401.
+    if_match = client.get(url, headers=headers).headers.get("etag", "*")
     context["response"] = client.post(
-        f"/api/v1/tasks/{context['task_id']}/actions/{action}", json=body or {}, headers=headers
+        f"{url}/actions/{action}", json=body or {}, headers={**headers, "If-Match": if_match}
     )
 
 
@@ -866,7 +869,9 @@ def review_dispute(
     task = _review_task(review_api, office, context, path)
     headers = _department_headers(session, auth_headers, department)
     context["response"] = review_api.post(
-        f"/api/v1/tasks/{task['id']}/actions/dispute", json={"reason": reason}, headers=headers
+        f"/api/v1/tasks/{task['id']}/actions/dispute",
+        json={"reason": reason},
+        headers={**headers, "If-Match": f'"v{task["version"]}"'},
     )
     assert context["response"].status_code == 200, context["response"].text
 
@@ -898,7 +903,9 @@ def review_reissue(
     review_api: TestClient, office: dict[str, str], context: dict[str, Any], path: str
 ) -> None:
     task = _review_task(review_api, office, context, path)
-    context["response"] = review_api.post(f"/api/v1/tasks/{task['id']}/actions/issue", headers=office)
+    context["response"] = review_api.post(
+        f"/api/v1/tasks/{task['id']}/actions/issue", headers={**office, "If-Match": f'"v{task["version"]}"'}
+    )
     assert context["response"].status_code == 200, context["response"].text
 
 
@@ -925,7 +932,9 @@ def review_new_lead_accepts(
 ) -> None:
     task = _review_task(review_api, office, context, path)
     headers = _department_headers(session, auth_headers, department)
-    response = review_api.post(f"/api/v1/tasks/{task['id']}/actions/accept", headers=headers)
+    response = review_api.post(
+        f"/api/v1/tasks/{task['id']}/actions/accept", headers={**headers, "If-Match": f'"v{task["version"]}"'}
+    )
     assert response.status_code == 200, response.text
     assert _re.fullmatch(r'"v\d+"', response.headers["ETag"])
 
@@ -1250,6 +1259,8 @@ def sweep_quiet(sweep_world: SweepWorld, start: str, end: str) -> None:
 # ===== end of issue 6 =====================================================================================
 from tests.bdd.steps_deadlines import *  # noqa: E402, F403  (deadlines: issue 13)
 from tests.bdd.steps_documents import *  # noqa: E402, F403  (files as offices receive them: issue 13)
+from tests.bdd.steps_identity import *  # noqa: E402, F403  (plan identity: issue 14)
 from tests.bdd.steps_pages import *  # noqa: E402, F403  (the page features: issue 7)
 from tests.bdd.steps_reading import *  # noqa: E402, F403  (the responsibility grammar and layouts: issue 13)
 from tests.bdd.steps_units import *  # noqa: E402, F403  (written, proposed, resolved units: issue 13)
+from tests.bdd.steps_users import *  # noqa: E402, F403  (users: issue 14)

@@ -1,5 +1,6 @@
 """Pages for people (server-rendered Jinja2, session sign-in, CSRF-checked forms): the office's 逾期督办
-board, a department's 我的任务, task pages, plan review and scorecards. `install(app)` adds them."""
+board, a department's 我的任务, task pages, plan review, scorecards and the administrator's 用户管理.
+`install(app)` adds them."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import Receive, Scope, Send
 
-from duban.api.pages import auth, board, plans, scorecards, task_page, tasks
+from duban.api.pages import auth, board, plans, scorecards, task_page, tasks, users
 from duban.api.pages.web import STATIC, session_options
 
 router = APIRouter()
-for module in (auth, board, tasks, task_page, plans, scorecards):
+for module in (auth, board, tasks, task_page, plans, scorecards, users):
     router.include_router(module.router)
 
 

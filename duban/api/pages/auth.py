@@ -18,7 +18,8 @@ from duban.api.pages.web import (
     render,
     safe_next,
 )
-from duban.api.users import authenticate
+from duban.api.problems import TooManyAttempts
+from duban.api.throttle import client_address, guarded_sign_in
 from duban.tasks.enums import Role
 from duban.tasks.models import User
 
@@ -47,12 +48,23 @@ def login_form(request: Request, next: Annotated[str, Query(max_length=2000)] = 
 
 
 @router.post("/login")
-def login(request: Request, session: SessionDep, form: Form) -> Response:
-    """Check the credentials; a new session on success, the form again with the message otherwise."""
+def login(request: Request, form: Form) -> Response:
+    """Check the credentials (throttled: 429 with Retry-After after repeated failures); a new session on
+    success, the form again with the message otherwise."""
     username = str(form.get("username") or "").strip()[:64]
     password = str(form.get("password") or "")[:256]
     target = safe_next(form.get("next"), "")
-    user = authenticate(session, username, password) if username and password else None
+    try:
+        user = (
+            guarded_sign_in(username, password, client_address(request), "page")
+            if username and password
+            else None
+        )
+    except TooManyAttempts as refused:
+        context = {"next": target, "username": username, "error": (refused.message_zh, refused.message_en)}
+        response = render(request, "login.html", context, status=429)
+        response.headers["Retry-After"] = str(refused.extra["retry_after"])
+        return response
     if user is None or user.id is None:
         error = ("用户名或密码不正确", "The username or the password is not correct")
         if not username or not password:

@@ -275,6 +275,30 @@ ENGLISH: Final[dict[str, str]] = {
     "橙色督办单": "Orange notice",
     "红色督办单": "Red notice",
     "按期办理中": "Open, on time",
+    # users (the administrator's page) and sign-in
+    "用户管理": "Users",
+    "停用的用户即刻不能登录，其会话和 API 令牌随之失效；重新启用后未吊销的令牌恢复可用。": (
+        "A disabled user can no longer sign in and its sessions and API tokens stop working at once; "
+        "enabled again, its tokens that were not revoked work again."
+    ),
+    "显示名": "Display name",
+    "单位": "Department",
+    "创建时间": "Created",
+    "设置密码": "Set password",
+    "新密码": "New password",
+    "再次输入": "Repeat",
+    "设置": "Set",
+    "启用": "Enable",
+    "在用": "Active",
+    "已停用": "Disabled",
+    "停用": "Disable",
+    "未设密码": "No password",
+    "新建用户": "New user",
+    "单位（成员单位用户）": "Department (department users)",
+    "创建": "Create",
+    "委员会办公室": "Committee office",
+    "成员单位": "Member department",
+    "系统管理员": "Administrator",
 }
 
 

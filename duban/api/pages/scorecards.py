@@ -149,7 +149,7 @@ def scorecards(request: Request, session: SessionDep, user: PageUser) -> Respons
         )
     stats = department_stats(session, start, end, department_id=own, calendar=working_calendar(session))
     colours = notices_by_colour(session, start, end)
-    plans = list_plans(session, limit=50)
+    plans = list_plans(session, limit=50, department_id=own)  # a department: issued plans only
     titles = {p.id: p.title for p in plans}
     progress = plan_progress(session, list(titles))
     return render(

@@ -14,11 +14,10 @@ from starlette.datastructures import FormData
 from duban.api.deps import MAX_ID, SessionDep
 from duban.api.pages.web import PageRoute, PageUser, render
 from duban.api.problems import status_for
-from duban.api.routers.tasks import actor_of
+from duban.api.routers.tasks import actor_of, ensure_readable
 from duban.core.errors import DubanError
 from duban.notifications.calendars import working_calendar
 from duban.notifications.messages import item_of, item_query, outbox_t
-from duban.tasks.enums import Role
 from duban.tasks.models import Department, Target, User
 from duban.tasks.task_views import task_detail, task_events
 from duban.workflow.board import BoardFilter, board_page
@@ -29,7 +28,7 @@ from duban.workflow.policy import ISSUED_STATES
 from duban.workflow.records import list_extensions, list_reports
 from duban.workflow.records.extensions import REQUEST_STATES
 from duban.workflow.records.reports import CONTRIBUTION_STATES, PROGRESS_STATES
-from duban.workflow.service import actions_for, ensure_visible, kind_of, load_header
+from duban.workflow.service import actions_for, kind_of, load_header
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -119,8 +118,7 @@ def task_page(
     """Render the task page (again with `error` beside the forms and the `values` as typed)."""
     actor = actor_of(user)
     header = load_header(session, task_id)
-    if user.role is Role.department:
-        ensure_visible(actor, header)
+    ensure_readable(session, user, header)
     relation = kind_of(actor, header)
     calendar = working_calendar(session)
     detail = task_detail(session, task_id, actions_for(actor, header))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
@@ -15,7 +15,8 @@ from duban.api.deps import SessionDep
 from duban.api.metrics import render_metrics
 from duban.api.problems import PROBLEM_RESPONSES, problem_response
 from duban.api.security import create_access_token
-from duban.api.users import authenticate, public_user
+from duban.api.throttle import client_address, guarded_sign_in
+from duban.api.users import public_user
 from duban.core.config import get_settings
 from duban.notifications.celery_app import broker_reachable
 from duban.tasks.models import UserPublic
@@ -71,11 +72,12 @@ def metrics() -> Response:
     "/api/v1/auth/token",
     response_model=TokenResponse,
     tags=["auth"],
-    responses={401: PROBLEM_RESPONSES[401], 422: PROBLEM_RESPONSES[422]},
+    responses={s: PROBLEM_RESPONSES[s] for s in (401, 422, 429)},
 )
-def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Any:
-    """OAuth2 password flow: a short-lived bearer token."""
-    user = authenticate(session, form.username, form.password)
+def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Any:
+    """OAuth2 password flow: a short-lived bearer token. Repeated failures for an account or from an
+    address are slowed, then refused for a while: 429 with `Retry-After`."""
+    user = guarded_sign_in(form.username, form.password, client_address(request), "api")
     if user is None or user.id is None:
         return problem_response(
             401,

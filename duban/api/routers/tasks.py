@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -21,11 +22,11 @@ from duban.api.idempotency import (
     remember,
     request_hash,
 )
-from duban.api.problems import PROBLEM_RESPONSES, register_error_status, too_long
+from duban.api.problems import PROBLEM_RESPONSES, PreconditionRequired, register_error_status, too_long
 from duban.api.security import TOKEN_PREFIX, decode_access_token
 from duban.core.db import Unit, backend_name, unit_scope
 from duban.tasks.enums import Role, TaskState
-from duban.tasks.models import User
+from duban.tasks.models import Task, User
 from duban.tasks.task_views import (
     EventView,
     TaskDetail,
@@ -59,7 +60,7 @@ register_error_status(IdempotencyKeyReused, 422)
 register_error_status(IdempotencyInFlight, 409)
 
 ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
-    s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 409, 412, 422)
+    s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 409, 412, 422, 428)
 }
 
 
@@ -123,6 +124,40 @@ def _scope(user: User) -> int | None:
     return user.department_id if user.role is Role.department else None
 
 
+def ensure_readable(session: Unit, user: User, header: TaskHeader) -> None:
+    """Departments read only the tasks they lead or cooperate on, once issued: a draft never issued is
+    the office's (403 either way; a disputed task back in draft stays readable to its holders)."""
+    if user.role is not Role.department:
+        return
+    ensure_visible(actor_of(user), header)
+    if header.state is TaskState.draft and not was_issued(session, header.id):
+        raise ActionForbidden(
+            "此任务尚未交办，拟办内容仅供委员会办公室查看",
+            "This task has not been issued; drafts are for the committee office",
+        )
+
+
+def was_issued(session: Unit, task_id: int) -> bool:
+    """Whether the task has ever been issued (交办)."""
+    issued_at = session.connection().execute(
+        sa.select(Task.__table__.c.issued_at).where(Task.__table__.c.id == task_id)  # type: ignore[attr-defined]
+    )
+    return issued_at.scalar() is not None
+
+
+def precondition_required(session: Unit, user: User, task_id: int, header: TaskHeader | None) -> None:
+    """Refuse an action without If-Match: 428 naming the task's current ETag (to a caller who may read it)."""
+    header = header or load_header(session, task_id)
+    ensure_readable(session, user, header)
+    raise PreconditionRequired(
+        f"缺少 If-Match 请求头：请带上任务的当前 ETag {etag(header.version)} 重试",
+        f"If-Match is required: send the task's current ETag {etag(header.version)}",
+        etag=etag(header.version),
+        version=header.version,
+        headers={"ETag": etag(header.version)},
+    )
+
+
 # The route departments' systems call most: first in the router (routes are matched in order), and its
 # three headers read from the request, documented here, instead of as FastAPI parameters, whose
 # per-request solving costs as much as the action's SQL.
@@ -130,8 +165,11 @@ ACTION_HEADERS: list[dict[str, Any]] = [
     {
         "name": "If-Match",
         "in": "header",
-        "required": False,
-        "description": '任务的 ETag，例如 "v3"；版本已变则 412 / the task\'s ETag; a stale one answers 412',
+        "required": True,
+        "description": (
+            '任务的 ETag，例如 "v3"；版本已变则 412，缺少则 428 / '
+            "the task's ETag; a stale one answers 412, a missing one 428"
+        ),
         "schema": {"type": "string", "examples": ['"v3"']},
     },
     {
@@ -202,6 +240,8 @@ def _act(
     with unit_scope(atomic=atomic) as session:
         user, header = _caller_and_header(session, request, token, task_id)
         assert user.id is not None
+        if if_match is None:
+            precondition_required(session, user, task_id, header)
         if idempotency_key:
             fingerprint = request_hash("POST", request.url.path, body.model_dump())
             stored = claim(session, user.id, idempotency_key, fingerprint)
@@ -257,7 +297,7 @@ def get_tasks(
     after_id: CursorId = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> TaskPage:
-    """Tasks, filtered; a department sees only tasks it leads or cooperates on."""
+    """Tasks, filtered; a department sees only issued tasks it leads or cooperates on."""
     flt = TaskFilter(tuple(state or ()), lead, department, plan_id, overdue, due_before, after_id, limit)
     return list_tasks(session, flt, _scope(user))
 
@@ -284,8 +324,7 @@ def get_one_task(session: SessionDep, user: CurrentUser, task_id: TaskId, respon
     """One task with its version (also as ETag) and the actions the caller may take."""
     actor = actor_of(user)
     header = load_header(session, task_id)
-    if user.role is Role.department:
-        ensure_visible(actor, header)
+    ensure_readable(session, user, header)
     response.headers["ETag"] = etag(header.version)
     return task_detail(session, task_id, actions_for(actor, header))
 
@@ -303,9 +342,7 @@ def get_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[EventView]:
     """The task's audit log: who did what, when, from which state to which, and why."""
-    header = load_header(session, task_id)
-    if user.role is Role.department:
-        ensure_visible(actor_of(user), header)
+    ensure_readable(session, user, load_header(session, task_id))
     return task_events(session, task_id, after_id, limit)
 
 

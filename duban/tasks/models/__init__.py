@@ -10,7 +10,7 @@ from duban.tasks.models.departments import (
     UserPublic,
     user_from_row,
 )
-from duban.tasks.models.plans import Measure, MeasureKind, Plan, PlanStatus, Target
+from duban.tasks.models.plans import Measure, MeasureKind, Plan, PlanRevision, PlanStatus, Target
 from duban.tasks.models.rules import ResponsibilityRuleVersion
 from duban.tasks.models.tasks import Milestone, Task, TaskAssignment, TaskEvent
 from duban.tasks.models.units import TaskUnit
@@ -25,6 +25,7 @@ __all__ = [
     "MeasureKind",
     "Milestone",
     "Plan",
+    "PlanRevision",
     "PlanStatus",
     "ResponsibilityRuleVersion",
     "Target",

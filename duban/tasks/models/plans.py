@@ -50,8 +50,35 @@ class Plan(SQLModel, table=True):
     warnings: list[Any] = json_list_field()
     # Whether the department registry fits the document (DocumentFit.to_json): None before issue 13.
     registry_fit: dict[str, Any] | None = Field(default=None, sa_type=JSONType, nullable=True)
+    # Its identity (issue 14, duban.tasks.plan_identity): what `key` was made of — number (文号 + issuer +
+    # title), issuer (+ title + date), title, file or content — and the parts, in simplified script.
+    identity_basis: str = Field(default="title", max_length=16, sa_column_kwargs={"server_default": "title"})
+    doc_number: str | None = Field(default=None, max_length=64, index=True)
+    issuer: str | None = Field(default=None, max_length=256)
+    title_key: str | None = Field(default=None, max_length=512, index=True)
     created_at: dt.datetime = created_at_field()
     updated_at: dt.datetime = created_at_field()
+
+
+class PlanRevision(SQLModel, table=True):
+    """One revision of a plan as imported (its change record): the text's hash, why the document was taken
+    as this plan, what changed, who imported it. Each revision number once per plan."""
+
+    __tablename__ = "plan_revision"
+    __table_args__ = (sa.UniqueConstraint("plan_id", "revision", name="uq_plan_revision_plan_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    revision: int
+    content_hash: str = Field(max_length=64)
+    reason: str = Field(max_length=32)  # new_plan, same_number, same_issuer, same_title, explicit, backfill …
+    identity_basis: str = Field(max_length=16)
+    source_name: str | None = Field(default=None, max_length=512)
+    added: int = Field(default=0)
+    removed: int = Field(default=0)
+    changed: int = Field(default=0)
+    actor_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: dt.datetime = created_at_field()
 
 
 class Measure(SQLModel, table=True):

@@ -104,7 +104,7 @@ def find_issuer(header: Sequence[Line], lines: Sequence[Line]) -> Issuer | None:
     found = _from_head(head)
     if found is not None:
         return found
-    signed = _signature(head)
+    signed = _signature(head[: _HEAD_LINES * 3])  # the 印发通知's signature, near the top
     if signed is not None:
         return Issuer(signed, "signature")
     byline = _byline(head)

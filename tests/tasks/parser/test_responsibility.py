@@ -246,5 +246,7 @@ def test_a_label_list_may_carry_its_own_role_word_and_the_first_listed_rule() ->
 def test_by_whom_with_its_partners_in_the_next_clause() -> None:
     county = _read("开展排查整治。由县住建局牵头，各乡镇人民政府配合，2024年底前完成。")
     assert _roles(county) == (("县住建局",), ("各乡镇人民政府",))
-    province = _read("由所涉及的省发展改革委、财政厅等省级主管部门（单位）牵头完成自查，其他相关部门（单位）配合。")
+    province = _read(
+        "由所涉及的省发展改革委、财政厅等省级主管部门（单位）牵头完成自查，其他相关部门（单位）配合。"
+    )
     assert _roles(province) == (("省发展改革委", "财政厅"), ("其他相关部门（单位）",))

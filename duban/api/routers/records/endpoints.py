@@ -30,7 +30,7 @@ from duban.api.routers.records.schemas import (
     ReportView,
     StatsReport,
 )
-from duban.api.routers.tasks import actor_of, etag
+from duban.api.routers.tasks import actor_of, ensure_readable, etag
 from duban.core import clock
 from duban.notifications.calendars import working_calendar
 from duban.tasks.enums import Role
@@ -180,6 +180,7 @@ def get_reports(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> ReportPage:
     """A task's reports: the office and the lead see all; a cooperating unit the lead's and its own."""
+    ensure_readable(session, user, load_header(session, task_id))
     reports = list_reports(session, task_id, actor_of(user), kind=kind, after_id=after_id, limit=limit + 1)
     more = len(reports) > limit
     reports = reports[:limit]
@@ -234,6 +235,7 @@ def post_extension(
 )
 def get_task_extensions(session: SessionDep, user: CurrentUser, task_id: TaskId) -> list[ExtensionView]:
     """A task's extension requests, oldest first (office, lead and cooperating units)."""
+    ensure_readable(session, user, load_header(session, task_id))
     return [_extension_view(e) for e in list_extensions(session, actor_of(user), task_id=task_id, limit=1000)]
 
 

@@ -21,7 +21,7 @@ from duban.api.routers.review.schemas import (
     SplitResultView,
     TaskPatch,
 )
-from duban.api.routers.tasks import actor_of, etag, parse_if_match
+from duban.api.routers.tasks import actor_of, ensure_readable, etag, parse_if_match
 from duban.tasks.enums import Role
 from duban.tasks.models import User
 from duban.tasks.regions_split import rollup, split_regions
@@ -29,7 +29,7 @@ from duban.tasks.review import ReviewList, TaskEdit, bulk_edit, edit_task, revie
 from duban.tasks.review.listing import child_items, rollup_view
 from duban.tasks.task_views import TaskDetail, get_task, task_detail
 from duban.workflow.errors import ActionForbidden
-from duban.workflow.service import actions_for, ensure_visible, load_header
+from duban.workflow.service import actions_for, load_header
 
 router = APIRouter(prefix="/api/v1")
 
@@ -193,7 +193,5 @@ def post_split(
 )
 def get_regions(session: SessionDep, user: CurrentUser, task_id: TaskId) -> RegionsView:
     """A split task's regional children and their roll-up (states, completed, overdue) computed in SQL."""
-    header = load_header(session, task_id)
-    if user.role is Role.department:
-        ensure_visible(actor_of(user), header)
+    ensure_readable(session, user, load_header(session, task_id))
     return _regions(session, task_id)
