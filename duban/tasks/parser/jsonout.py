@@ -74,6 +74,8 @@ def to_json_dict(plan: ParsedPlan) -> dict[str, Any]:
         "measures": [_measure(measure) for measure in plan.measures],
         "targets": [_target(target) for target in plan.targets],
         "title_inferred": plan.title_inferred,
+        "doc_number": plan.doc_number,
+        "issuer": plan.issuer,
         "issue_date": plan.issue_date.isoformat() if plan.issue_date else None,
         "horizon": plan.horizon.isoformat() if plan.horizon else None,
         "warnings": [
