@@ -77,27 +77,12 @@ def document_fit(parsed: ParsedPlan, text: str, registry: Registry) -> DocumentF
     written = [
         unit.name
         for measure in parsed.measures
-        for unit in mentions(measure.responsibility)
+        for unit in measure.responsibility.units
         if unit.source == "written"
     ]
     fit = registry_fit(written, text, registry)
     reason_zh, reason_en = fit.reason()
-    if fit.applies and not fit.written:
-        reason_zh, reason_en = (
-            "文件没有写明责任单位，但提到了名录所在地区：按名录提出牵头单位",
-            "the document names no unit but names the registry's region: leads are proposed from it",
-        )
     return DocumentFit(fit.applies, fit.written, fit.resolved, fit.names_region, reason_zh, reason_en)
-
-
-def mentions(who: Responsibility) -> tuple[UnitMention, ...]:
-    """The units a measure names, verbatim (built from the role lists when the parser gave none)."""
-    if who.units:
-        return who.units
-    built: list[UnitMention] = []
-    for role, names in (("lead", who.lead), ("cooperating", who.cooperating), ("guidance", who.guidance)):
-        built.extend(UnitMention(name, role, "written", None, None, "") for name in names)  # type: ignore[arg-type]
-    return tuple(built)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +150,7 @@ class UnitPlanner:
         """The task's assignment rows and unit rows: written units (resolved where possible), or, where the
         measure names nobody and the registry fits, the rules' proposal."""
         who = measure.responsibility
-        units = mentions(who)
+        units = who.units
         if not units:
             return (self._proposal(task_id, measure) if self.fit.applies else []), []
         unit_rows: list[dict[str, Any]] = []

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 from sqlmodel import Session, col, func, select
 
 from duban.tasks.enums import TaskState
 from duban.tasks.models import Target, Task, TaskEvent
 from duban.workflow.models import ExtensionRequest
+from tests.api.helpers import problem
 from tests.fixtures.records import SHA, World, build_scored, build_world
 
 Headers = Callable[..., dict[str, str]]
@@ -45,18 +45,6 @@ def who(auth_headers: Headers) -> Callable[[str], dict[str, str]]:
         return auth_headers("department", CODES[part])
 
     return headers
-
-
-def problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
-    """Assert a problem+json answer with Chinese, then English."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    zh, _, en = body["detail"].partition(" / ")
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) and en and en.isascii()
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def event_count(session: Session, task_id: int, kind: str) -> int:

@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from openpyxl import load_workbook
 
+from tests.api.helpers import problem
+
 Headers = Callable[..., dict[str, str]]
 
 PLAN = """关于加强生态环境保护的工作方案（2024—2027年）
@@ -28,17 +30,6 @@ def plan(api: TestClient, office: dict[str, str]) -> dict[str, Any]:
     response = api.post("/api/v1/plans", json={"text": PLAN, "name": "方案.txt"}, headers=office)
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()["plan"]
-    return body
-
-
-def problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    zh, _, en = body["detail"].partition(" / ")
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) and en
-    if code is not None:
-        assert body["code"] == code, body
     return body
 
 

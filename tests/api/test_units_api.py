@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 
+from tests.api.helpers import problem
 from tests.tasks.test_units import CENTRE, PLAN, SHANGHAI
 
 Headers = Callable[..., dict[str, str]]
@@ -24,17 +24,6 @@ def _import(api: TestClient, office: dict[str, str], text: str) -> dict[str, Any
 @pytest.fixture
 def plan(api: TestClient, office: dict[str, str]) -> dict[str, Any]:
     return _import(api, office, PLAN)
-
-
-def problem(response: Response, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    zh, _, en = body["detail"].partition(" / ")
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) and en
-    if code is not None:
-        assert body["code"] == code, body
-    return body
 
 
 def test_units_lists_the_written_names_with_their_state(

@@ -219,6 +219,7 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
 
     registry = registry or default_registry()
     rules = doc_rule_updates(preamble_text, NO_RULES)
+    doc_year = find_doc_year(issue_date, header, title)
     measures = []
     for draft in drafts:
         for piece in _pieces(draft):
@@ -235,13 +236,12 @@ def parse(text: str, *, registry: Registry | None = None) -> ParsedPlan:
                     body=piece.body,
                     line_start=piece.line_start,
                     line_end=piece.line_end,
-                    time=extract_times(measure_text, issue_date, find_doc_year(issue_date, header, title)),
+                    time=extract_times(measure_text, issue_date, doc_year),
                     responsibility=responsibility,
                     regions=tuple(extract_regions(measure_text, registry)),
                     heading=piece.heading,
                 )
             )
-    doc_year = find_doc_year(issue_date, header, title)
     warnings += [
         ParseWarning(
             "impossible_date",

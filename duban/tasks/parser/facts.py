@@ -102,9 +102,8 @@ class Responsibility:
     guidance: tuple[str, ...]
     source: ResponsibilitySource | None
     evidence: tuple[str, ...]
-    generic: tuple[str, ...]
     units: tuple[UnitMention, ...] = ()
 
 
 NO_RULES = DocRules(first_listed_is_lead=False, standing_units=(), standing_text=None)
-NO_RESPONSIBILITY = Responsibility(lead=(), cooperating=(), guidance=(), source=None, evidence=(), generic=())
+NO_RESPONSIBILITY = Responsibility(lead=(), cooperating=(), guidance=(), source=None, evidence=())

@@ -363,13 +363,11 @@ def _responsibility(
     evidence = [text[a.start - 1 : a.end + 1] if a.start > 0 else text[a.start : a.end] for a in annotations]
     if rules.standing_units and rules.standing_text:
         evidence.append(rules.standing_text)
-    generic = tuple(dict.fromkeys(u.name for u in units if u.name.startswith(("各", "有关", "相关"))))
     return Responsibility(
         lead=lead,
         cooperating=cooperating,
         guidance=guidance,
         source=source if (lead or cooperating or guidance) else None,
         evidence=tuple(evidence),
-        generic=generic,
         units=tuple(units),
     )

@@ -59,6 +59,11 @@ class RegistryFit:
                 "文件没有写明责任单位，也没有提到名录所在地区：不按名录提出牵头单位",
                 "the document names no unit and not the registry's region: no lead is proposed",
             )
+        if not self.written:
+            return (
+                "文件没有写明责任单位，但提到了名录所在地区：按名录提出牵头单位",
+                "the document names no unit but names the registry's region: leads are proposed from it",
+            )
         return (
             f"文件写明的 {self.written} 个单位中有 {self.resolved} 个在部门名录中",
             f"{self.resolved} of the {self.written} units the document names are in the registry",
@@ -77,7 +82,7 @@ def resolve_name(name: str, registry: Registry, *, document_fits: bool = True) -
     entry = registry.match_department(key)
     if entry is None:
         return Resolution(None, f"名录中没有“{name}”", f"{name!r} is not in the registry")
-    if _is_bare(key, registry) and not document_fits:
+    if not document_fits and _names_no_level(key, registry):
         return Resolution(
             None,
             f"“{name}”没有写明层级，而本文件不是名录所在地区的文件，不自动对应",
@@ -95,17 +100,18 @@ def resolve_name(name: str, registry: Registry, *, document_fits: bool = True) -
 def registry_fit(names: Iterable[str], text: str, registry: Registry) -> RegistryFit:
     """How well the registry fits a document: its written units that resolve, whether it names the region."""
     # A bare organ name (发展改革委) says nothing of the document's level: only names with a level count.
-    distinct = [name for name in dict.fromkeys(names) if not _is_bare(name, registry)]
-    resolved = sum(1 for name in distinct if resolve_name(name, registry).entry is not None)
+    found = {name: resolve_name(name, registry).entry is not None for name in dict.fromkeys(names)}
+    counted = [
+        ok for name, ok in found.items() if not (ok and _names_no_level(re.sub(r"\s", "", name), registry))
+    ]
+    resolved = sum(counted)
     head = text[:20_000]
     # One place name is weak evidence (元宝山 is also a power plant in a 辽宁 letter): two are needed.
     places = {head[hit.start : hit.end] for hit in registry.find_regions(head)}
     names_region = "内蒙古" in head or len(places) >= 2
-    return RegistryFit(len(distinct), resolved, names_region)
+    return RegistryFit(len(counted), resolved, names_region)
 
 
-def _is_bare(name: str, registry: Registry) -> bool:
-    key = re.sub(r"\s", "", name)
-    if key.startswith(_REGISTRY_OWN) or _OTHER_LEVEL.match(key) or registry.find_regions(key):
-        return False
-    return registry.match_department(key) is not None
+def _names_no_level(key: str, registry: Registry) -> bool:
+    """A bare organ name (发展改革委): no prefix of the registry's own, of another level, or of a place."""
+    return not (key.startswith(_REGISTRY_OWN) or _OTHER_LEVEL.match(key) or registry.find_regions(key))

@@ -6,23 +6,11 @@ import copy
 from typing import Any
 
 from duban.tasks.enums import AssignmentRole, LeadSource
-from duban.tasks.parser.facts import Responsibility
+from duban.tasks.parser.facts import NO_RESPONSIBILITY
 from duban.tasks.registry import Registry
 from duban.tasks.registry.resolve import registry_fit, resolve_name
 from duban.tasks.rules.assign import resolve
 from duban.tasks.rules.model import RuleSet
-
-
-def _responsibility(measure: dict[str, Any]) -> Responsibility:
-    source = measure.get("lead_source")
-    return Responsibility(
-        lead=tuple(measure.get("lead") or ()),
-        cooperating=tuple(measure.get("cooperating") or ()),
-        guidance=tuple(measure.get("guidance") or ()),
-        source=source if source in ("explicit", "body") else None,
-        evidence=(),
-        generic=(),
-    )
 
 
 def apply_rules_to_json(
@@ -48,36 +36,26 @@ def apply_rules_to_json(
     for measure in measures:
         if measure.get("lead") or measure.get("units") or not fit.applies:
             continue
+        # A measure reaches here naming nobody: every part of the resolution is the rules' proposal.
         resolution = resolve(
-            _responsibility(measure), measure.get("title") or "", measure.get("body") or "", registry, rules
+            NO_RESPONSIBILITY, measure.get("title") or "", measure.get("body") or "", registry, rules
         )
         if resolution.lead_source is not LeadSource.rule or resolution.proposal is None:
             continue
-        measure["lead"] = [name[c] for c in resolution.codes(AssignmentRole.lead)]
-        rule_cooperating = [
-            name[p.code]
-            for p in resolution.parts
-            if p.role is AssignmentRole.cooperating and p.source is LeadSource.rule
-        ]
-        measure["cooperating"] = list(measure.get("cooperating") or []) + rule_cooperating
+        parts = [p for p in resolution.parts if p.role in (AssignmentRole.lead, AssignmentRole.cooperating)]
+        measure["lead"] = [name[p.code] for p in parts if p.role is AssignmentRole.lead]
+        measure["cooperating"] = [name[p.code] for p in parts if p.role is AssignmentRole.cooperating]
         measure["lead_source"] = LeadSource.rule.value
         measure["rule_evidence"] = resolution.proposal.evidence()
-        for role, codes in (
-            ("lead", resolution.codes(AssignmentRole.lead)),
-            (
-                "cooperating",
-                [c for c in resolution.codes(AssignmentRole.cooperating) if name[c] in rule_cooperating],
-            ),
-        ):
-            measure.setdefault("units", []).extend(
-                {
-                    "name": name[code],
-                    "role": role,
-                    "source": "proposed",
-                    "span": None,
-                    "wording": "",
-                    "resolved": {"code": code, "name": name[code]},
-                }
-                for code in codes
-            )
+        measure["units"] = [
+            {
+                "name": name[p.code],
+                "role": p.role.value,
+                "source": "proposed",
+                "span": None,
+                "wording": "",
+                "resolved": {"code": p.code, "name": name[p.code]},
+            }
+            for p in parts
+        ]
     return result
