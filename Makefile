@@ -21,6 +21,7 @@ migrate: install
 seed: migrate
 	$(VENV)/bin/duban departments load
 	$(VENV)/bin/duban plans import examples/plans/*.txt
+	$(VENV)/bin/duban users bootstrap
 
 run: seed
 	$(VENV)/bin/duban run

@@ -132,6 +132,41 @@ def start_beat(env: dict[str, str], log: Path, schedule: Path) -> Child:
     return beat
 
 
+def children(pid: int) -> set[int]:
+    """The children of every thread of `pid` (`duban run` starts restarted ones from its supervisor)."""
+    found: set[int] = set()
+    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found |= {int(child) for child in listing.read_text().split()}
+    return found
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`."""
+    found: set[int] = set()
+    queue = [pid]
+    while queue:
+        kids = children(queue.pop())
+        found |= kids
+        queue.extend(kids)
+    return found
+
+
+def role_of(pid: int) -> str | None:
+    """`worker` or `beat` for a live Celery process of duban's app, else None."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return None
+    if state == "Z" or CELERY_APP.encode() not in argv:
+        return None
+    for role in ("worker", "beat"):
+        if role.encode() in argv:
+            return role
+    return None
+
+
 def answers(port: int, path: str = "/healthz", timeout: float = 5) -> int | None:
     """The status the server on `port` gives `path`, None when it does not answer."""
     try:
@@ -145,10 +180,11 @@ def answers(port: int, path: str = "/healthz", timeout: float = 5) -> int | None
 
 
 def start_api(env: dict[str, str], log: Path, port: int) -> Child:
-    """`duban run --no-worker` on `port`; waits until /healthz answers 200."""
+    """`duban run --no-worker` on `port`; waits until /healthz answers 200 (no worker serves the faults'
+    API-only databases, so none is expected)."""
     duban = str(Path(sys.executable).with_name("duban"))
     command = [duban, "run", "--no-worker", "--host", HOST, "--port", str(port)]
-    api = spawn(command, env, log)
+    api = spawn(command, {"DUBAN_EXPECT_WORKER": "false", **env}, log)
     deadline = time.monotonic() + 60
     while answers(port) != 200:
         if not api.alive() or time.monotonic() > deadline:

@@ -80,3 +80,39 @@ def render(outcomes: list[Outcome], wall: float, postgres: str, smtp_outage: flo
             out += ["| figure | value |", "|---|---|"]
             out += [f"| {key} | {value} |" for key, value in outcome.figures.items()]
     return "\n".join(out).rstrip() + "\n"
+
+
+def merge(previous: str, outcomes: list[Outcome], wall: float) -> str:
+    """The report of an earlier full run with these faults' rows and sections replaced or added (a run of
+    some faults only, e.g. `python -m faults.run worker`); the header says which came from which run."""
+    fresh = render(outcomes, wall, "", 0.0)
+    rows = {
+        o.name: next(line for line in fresh.splitlines() if line.startswith(f"| {o.name}: "))
+        for o in outcomes
+    }
+    sections = {
+        o.name: "## " + next(s for s in fresh.split("\n## ")[1:] if s.startswith(f"{o.name}: "))
+        for o in outcomes
+    }
+    head, *parts = previous.split("\n## ")
+    lines = head.splitlines()
+    for name, row in rows.items():
+        found = [i for i, line in enumerate(lines) if line.startswith(f"| {name}: ")]
+        if found:
+            lines[found[0]] = row
+        else:
+            last = max(
+                i for i, line in enumerate(lines) if line.startswith("| ") and not line.startswith("|---")
+            )
+            lines.insert(last + 1, row)
+    when = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    names = ", ".join(rows)
+    revision = machine.git_revision()
+    note = f"Rows and sections of {names}: from a run of only those faults {when}, commit {revision}."
+    lines = [line for line in lines if not line.startswith(f"Rows and sections of {names}:")]
+    at = next(i for i, line in enumerate(lines) if line.startswith("Last run "))
+    lines.insert(at + 1, "")
+    lines.insert(at + 2, note)
+    kept = ["## " + part.rstrip() for part in parts if part.split(":", 1)[0] not in rows]
+    body = "\n\n".join(section.rstrip() for section in [*kept, *sections.values()])
+    return "\n".join(lines).rstrip() + "\n\n" + body + "\n"

@@ -1,5 +1,6 @@
-"""`python -m faults.run [names…] [--list] [--smtp-outage SECONDS]`: break duban on purpose, on private
-servers, and write what each fault tried and found to docs/faults.md (when every fault ran).
+"""`python -m faults.run [names…] [--list] [--merge] [--smtp-outage SECONDS]`: break duban on purpose, on
+private servers, and write what each fault tried and found to docs/faults.md (when every fault ran, or
+with `--merge` into the last full run's report for the faults named).
 
 Exit status 1 when any fault found a loss, an unexplained repeat, a 5xx or a recovery too slow.
 """
@@ -23,12 +24,12 @@ os.environ["DUBAN_VAR_DIR"] = str(_SCRATCH / "suite")
 for _name in ("DUBAN_DATABASE_URL", "DUBAN_BROKER_URL", "DUBAN_NOW", "DUBAN_ENV"):
     os.environ.pop(_name, None)
 
-from faults import beats, broker, database, fuzz, hostile, imports, kills, mail, report  # noqa: E402
+from faults import beats, broker, database, fuzz, hostile, imports, kills, mail, report, worker  # noqa: E402
 from faults.core import TEMPLATE_DATABASE, Context, Outcome  # noqa: E402
 from faults.services import MailServer, PrivatePostgres, PrivateRedis  # noqa: E402
 
 FAULTS: dict[str, ModuleType] = {
-    module.NAME: module for module in (kills, beats, database, broker, mail, fuzz, hostile, imports)
+    module.NAME: module for module in (kills, beats, database, broker, mail, fuzz, hostile, imports, worker)
 }
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DOC = REPO_ROOT / "docs" / "faults.md"
@@ -104,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the faults and exit")
     parser.add_argument("--smtp-outage", type=float, default=60.0, help="seconds the SMTP server is down")
     parser.add_argument("--output", type=Path, default=DOC, help="report file (default docs/faults.md)")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="with some faults named: replace their rows and sections in the report",
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in FAULTS]
     if args.list or unknown:
@@ -159,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
             report.render(outcomes, wall, postgres_version, args.smtp_outage), encoding="utf-8"
         )
         ctx.say(f"written {args.output}")
+    elif args.merge and args.output.exists() and all(o.name in FAULTS for o in outcomes):
+        merged = report.merge(args.output.read_text(encoding="utf-8"), outcomes, wall)
+        args.output.write_text(merged, encoding="utf-8")
+        ctx.say(f"merged {', '.join(chosen)} into {args.output}")
     return 1 if failed else 0
 
 

@@ -15,6 +15,7 @@ _VAR = Path(tempfile.mkdtemp(prefix="duban-test-"))
 os.environ["DUBAN_VAR_DIR"] = str(_VAR)
 os.environ["DUBAN_ENV"] = "test"
 os.environ.pop("DUBAN_DATABASE_URL", None)
+os.environ.pop("DUBAN_MIGRATION_DATABASE_URL", None)
 os.environ.pop("DUBAN_BROKER_URL", None)
 os.environ.pop("DUBAN_NOW", None)
 # Each commit's jobs go out as it commits, so a test can assert on them; tests/core/test_jobs.py batches.
@@ -29,6 +30,7 @@ from duban import migrations  # noqa: E402
 from duban.core import clock  # noqa: E402
 from duban.core.config import get_settings  # noqa: E402
 from duban.core.db import build_engine, set_session_factory  # noqa: E402
+from duban.migrations.roles import setup_app_role  # noqa: E402
 
 pytest_plugins = ["tests.fixtures.services", "tests.fixtures.tasks"]
 
@@ -37,6 +39,14 @@ POSTGRES_URL = os.environ.get("DUBAN_TEST_POSTGRES")
 REDIS_URL = os.environ.get("DUBAN_TEST_REDIS")
 
 BACKENDS = ["sqlite", "postgres"]
+
+# On PostgreSQL every test database is migrated by the owner (DUBAN_TEST_POSTGRES's user) and used by the
+# suite as this role, granted by duban.migrations.roles like the application in production: the whole
+# PostgreSQL suite shows the application needs no more. A role belongs to the whole cluster; this one is
+# shared by every test database and created once (by whichever run comes first).
+APP_ROLE = "duban_test_app"
+APP_PASSWORD = "duban-test-app"  # a role of the test cluster only
+_OWNER_URLS: dict[str, str] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,8 +83,9 @@ def _drop_postgres_database(admin_url: str, url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def database_url_for(backend: str, tmp: Path) -> Iterator[str]:
-    """A fresh, migrated database of the given backend (a generator: cleanup after)."""
+def database_url_for(backend: str, tmp: Path, *, as_owner: bool = False) -> Iterator[str]:
+    """A fresh, migrated database of the given backend (a generator: cleanup after). On PostgreSQL its URL
+    connects as the application role (APP_ROLE), or as the owner with `as_owner` (for migrations)."""
     if backend == "sqlite":
         url = f"sqlite:///{tmp / f'test-{uuid.uuid4().hex[:8]}.sqlite3'}"
         migrations.upgrade(url)
@@ -83,11 +94,22 @@ def database_url_for(backend: str, tmp: Path) -> Iterator[str]:
     if not POSTGRES_URL:
         pytest.skip("DUBAN_TEST_POSTGRES 未设置 / PostgreSQL tests need DUBAN_TEST_POSTGRES")
     url = _create_postgres_database(POSTGRES_URL)
+    app_url = (
+        make_url(url).set(username=APP_ROLE, password=APP_PASSWORD).render_as_string(hide_password=False)
+    )
     try:
         migrations.upgrade(url)
-        yield url
+        setup_app_role(url, APP_ROLE, APP_PASSWORD)
+        _OWNER_URLS[app_url] = url
+        yield url if as_owner else app_url
     finally:
+        _OWNER_URLS.pop(app_url, None)
         _drop_postgres_database(POSTGRES_URL, url)
+
+
+def owner_url_for(url: str) -> str:
+    """The owner's URL of a database from `database_url_for` (SQLite has one: the same URL)."""
+    return _OWNER_URLS.get(url, url)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -1,4 +1,5 @@
-"""docker-compose.yml: every service is there, healthy-checked, and runs a command the project has."""
+"""docker-compose.yml: every service is there, healthy-checked, runs a command the project has, and connects to
+the database as the right role."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import importlib
 from pathlib import Path
 
 import yaml
+from sqlalchemy.engine import make_url
 from typer.main import get_command
 
 from duban.api.cli import app
@@ -108,3 +110,35 @@ def test_env_example_names_only_known_settings() -> None:
     for line in (ROOT / ".env.example").read_text().splitlines():
         if line.startswith("DUBAN_"):
             assert line.split("=")[0].removeprefix("DUBAN_") in fields, line
+
+
+def test_migrate_is_the_owner_and_everything_else_the_application_role() -> None:
+    """`migrate` migrates as the owner and, by `duban db upgrade`, sets up the role the rest connects as."""
+    from duban.migrations.roles import app_role_in
+
+    services = _compose()
+    postgres = services["postgres"]["environment"]
+    assert isinstance(postgres, dict)
+
+    def environment(name: str) -> dict[str, str]:
+        value = services[name]["environment"]
+        assert isinstance(value, dict)
+        return value
+
+    migrate = environment("migrate")
+    owner_url = migrate["DUBAN_MIGRATION_DATABASE_URL"]
+    owner = make_url(owner_url)
+    assert (owner.username, owner.password, owner.database) == (
+        postgres["POSTGRES_USER"],
+        postgres["POSTGRES_PASSWORD"],
+        postgres["POSTGRES_DB"],
+    )
+    assert services["migrate"]["command"] == ["duban", "db", "upgrade"]
+    app_url = migrate["DUBAN_DATABASE_URL"]
+    role = app_role_in(app_url, owner_url)
+    assert role is not None and role[0] == "duban_app" and role[1]  # created with this password
+    for name, service in services.items():
+        if service.get("image") != "duban:latest" or name == "migrate":
+            continue
+        assert environment(name)["DUBAN_DATABASE_URL"] == app_url, name
+        assert "DUBAN_MIGRATION_DATABASE_URL" not in environment(name), name

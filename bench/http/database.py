@@ -76,6 +76,7 @@ def _pick_lead(session: Session) -> tuple[int, str]:
 
 def _clone_tasks(session: Session, lead_id: int, count: int) -> int:
     """Copy the imported tasks into `count` in-progress tasks led by `lead_id`; returns the first id."""
+    from bench.policy import policy_without_completion
     from duban.core import clock
     from duban.tasks.models import Milestone, Task, TaskAssignment, TaskEvent
 
@@ -95,6 +96,9 @@ def _clone_tasks(session: Session, lead_id: int, count: int) -> int:
     )
     milestones = conn.execute(sa.select(Milestone.__table__)).mappings().all()  # type: ignore[attr-defined]
     now = clock.now()
+    # As issued under policy version 1 (no `completion` section): the load alternates submit and return
+    # only (see bench/policy.py), as the INTRO says.
+    frozen = policy_without_completion().snapshot()
     rows: list[dict[str, Any]] = []
     for copy in range(math.ceil(count / len(originals))):
         for original in originals:
@@ -108,6 +112,7 @@ def _clone_tasks(session: Session, lead_id: int, count: int) -> int:
                 deadline=original["deadline"] or now.date().replace(year=now.year + 1),
                 issued_at=now,
                 accepted_at=now,
+                policy=frozen,
                 created_at=now,
                 updated_at=now,
             )

@@ -131,9 +131,9 @@ BARE_STEPS: Final = (
 
 def bare_lifecycle(clients: int, first: int, count: int) -> float:
     """The same lifecycle as bare psycopg statements, a connection per client, a transaction per step."""
-    from duban.workflow.policy import bundled_policy
+    from bench.policy import policy_without_completion
 
-    policy = json.dumps(bundled_policy().snapshot(), ensure_ascii=False)
+    policy = json.dumps(policy_without_completion().snapshot(), ensure_ascii=False)
     dsn = _dsn()
 
     def step(

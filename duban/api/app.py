@@ -12,7 +12,7 @@ from duban.api import pages
 from duban.api.database_errors import install_database_error_handlers
 from duban.api.middleware import RequestGuard
 from duban.api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
-from duban.api.routers import departments, exports, ladder, plans, records, review, system, tasks
+from duban.api.routers import departments, exports, ladder, paperwork, plans, records, review, system, tasks
 from duban.core.config import get_settings
 from duban.notifications import celery_app as _celery  # noqa: F401  (installs the job sender)
 
@@ -54,6 +54,7 @@ def create_app() -> FastAPI:
     app.include_router(review.router)
     app.include_router(ladder.router)
     app.include_router(exports.router)
+    app.include_router(paperwork.router)
     pages.install(app)  # "/" and the pages for people; "/docs" keeps the OpenAPI
 
     app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)

@@ -9,8 +9,9 @@ from fastapi.security import OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
 
 from duban.api.deps import SessionDep
+from duban.api.problems import register_error_status
 from duban.api.security import TOKEN_PREFIX, decode_access_token
-from duban.api.users import user_by_id, user_for_api_token
+from duban.api.users import PasswordChangeRequired, user_by_id, user_for_api_token
 from duban.core.db import Unit
 from duban.tasks.enums import Role
 from duban.tasks.models import User
@@ -37,10 +38,20 @@ def authenticate(session: Unit, request: Request, token: str | None) -> User:
     return admit(request, user)
 
 
+register_error_status(PasswordChangeRequired, 403)
+
+
 def admit(request: Request, user: User | None) -> User:
-    """The user, if there is one and it is active; else 401."""
+    """The user, if there is one and it is active; else 401. A user with an initial password is refused
+    (403 `password_change_required`) until it sets its own on the /password page: the initial one was
+    printed on a console, so nothing it signs in to, token or API token, is honoured before that."""
     if user is None or not user.active:
         raise _UNAUTHORIZED
+    if user.must_change_password:
+        raise PasswordChangeRequired(
+            "请先在 /password 页面修改初始密码，再使用接口",
+            "Change the initial password on the /password page before using the API",
+        )
     request.state.user_id = user.id
     return user
 

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from duban.api import runtime
+from duban.api.cli_db import db_app
 from duban.core.config import get_settings
 from duban.core.db import session_scope
 from duban.core.errors import DubanError
@@ -18,11 +19,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 departments_app = typer.Typer(help="部门名录 / department registry", no_args_is_help=True)
 tokens_app = typer.Typer(help="API 令牌 / API tokens", no_args_is_help=True)
 plans_app = typer.Typer(help="规划 / plans", no_args_is_help=True)
-app.add_typer(db_app, name="db")
+app.add_typer(db_app, name="db")  # db upgrade, db roles: duban/api/cli_db.py
 app.add_typer(departments_app, name="departments")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(plans_app, name="plans")
@@ -32,6 +32,9 @@ from duban.api.cli_users import users_app  # noqa: E402  (users: create, set-pas
 
 register_scheduler(app)
 app.add_typer(users_app, name="users")
+from duban.api.cli_demo import register as register_demo  # noqa: E402  (duban demo — issue 15)
+
+register_demo(app)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,15 +43,6 @@ err_console = Console(stderr=True)
 def _fail(error: DubanError) -> None:
     err_console.print(f"[red]错误 / error[/red] ({error.code}): {error.message_zh} / {error.message_en}")
     raise typer.Exit(code=2)
-
-
-@db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
-    """Apply the migrations up to REVISION (default head)."""
-    from duban import migrations
-
-    migrations.upgrade(get_settings().database_url, revision)
-    console.print(f"数据库已升级到 {revision} / database upgraded to {revision}")
 
 
 @departments_app.command("load")

@@ -142,3 +142,31 @@ def users_list() -> None:
             "启用 / active" if user.active else "停用 / disabled",
         )
     console.print(table)
+
+
+@users_app.command("bootstrap")
+def users_bootstrap() -> None:
+    """Development only: create `office` and one user per department, each with a random initial password
+    printed once (and stored nowhere else) that must be changed at first sign-in; a second run makes none."""
+    from duban.api.first_run import bootstrap_users
+
+    try:
+        with session_scope() as session:
+            result = bootstrap_users(session)
+    except DubanError as error:
+        _fail(error)
+        return
+    if not result.created:
+        console.print(
+            f"初始账号已存在（{result.existing} 个），未新建；初始密码只在创建时显示一次，"
+            "忘记时用 duban users set-password 用户名 重设"
+        )
+        return
+    table = Table(title="初始账号（只显示这一次，首次登录后须修改密码）")
+    table.add_column("用户名", no_wrap=True)
+    table.add_column("单位")
+    table.add_column("初始密码", no_wrap=True)
+    for account in result.created:
+        table.add_row(account.username, account.unit, account.password)
+    console.print(table)
+    console.print(f"已新建 {len(result.created)} 个账号，已有 {result.existing} 个未改动")

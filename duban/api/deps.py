@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
+from fastapi import Depends, Path, Query, Request
 from sqlmodel import Session
 
 from duban.core.db import session_scope
 
 
-def get_session() -> Iterator[Session]:
+def get_session(request: Request) -> Iterator[Session]:
     """One session per request; the request boundary commits, an error rolls back."""
     with session_scope() as session:
+        # The page frame reads with it too (the reminders banner): a second session would wait behind
+        # this one's write lock on SQLite.
+        request.state.db_session = session
         yield session
 
 

@@ -22,6 +22,7 @@ from starlette.types import Scope
 
 from duban.core import clock
 from duban.core.db import new_session
+from duban.notifications.heartbeat import runtime_status
 from duban.notifications.models import NotificationOutbox, OutboxKind, OutboxStatus
 from duban.workflow.machines import LADDER_ACTIONS, TASK_ACTIONS
 
@@ -41,6 +42,12 @@ SIGNIN_REFUSED: Final = Counter(
     "duban_signin_throttled_total",
     "Sign-ins refused by the throttle before the password was checked, by way in and bucket",
     ["via", "bucket"],
+)
+
+RUNTIME_RESTARTS: Final = Counter(
+    "duban_runtime_restarts_total",
+    "Children of `duban run` (worker, beat) found dead and started again by its supervisor",
+    ["process"],
 )
 
 outbox_t: Final = NotificationOutbox.__table__  # type: ignore[attr-defined]
@@ -138,6 +145,7 @@ class OutboxCollector:
         up.add_metric([], 1.0)
         yield up
         yield from self._families(rows, now)
+        yield from _runtime_families()
 
     def _families(self, rows: Sequence[sa.Row[Any]], now: dt.datetime) -> Iterator[Metric]:
         sent = CounterMetricFamily(
@@ -188,6 +196,30 @@ class OutboxCollector:
             "How long the most overdue waiting message has been due",
             value=_age(now, oldest_due),
         )
+
+
+def _runtime_families() -> Iterator[Metric]:
+    """Ages of the workers' heartbeats (per queue) and of the last completed sweep; absent when never seen."""
+    try:
+        with new_session() as session:
+            status = runtime_status(session)
+    except Exception:
+        log.warning("metrics: the heartbeat query failed", exc_info=True)
+        return
+    beats = GaugeMetricFamily(
+        "duban_worker_heartbeat_age_seconds", "Seconds since a worker took beat's heartbeat", labels=["queue"]
+    )
+    for queue, age in status.worker["queues"].items():
+        if age is not None:
+            beats.add_metric([queue], float(age))
+    yield beats
+    sweep = GaugeMetricFamily("duban_sweep_age_seconds", "Seconds since the last completed sweep")
+    if status.sweep["age_seconds"] is not None:
+        sweep.add_metric([], float(status.sweep["age_seconds"]))
+    yield sweep
+    yield GaugeMetricFamily(
+        "duban_reminders_running", "1 while heartbeats and sweeps are fresh", value=float(status.running)
+    )
 
 
 _database_registry = CollectorRegistry(auto_describe=False)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from duban.api.metrics import observe_request, route_template
+from duban.core.config import get_settings
 from duban.core.logging import REQUEST_ID, accepted_request_id
 
 access_log = logging.getLogger("duban.access")
@@ -30,12 +32,20 @@ class BodyTooLargeError(Exception):
     """The client sent more bytes than allowed."""
 
 
+# Routes that take 佐证材料 (API and pages): their bodies may be as large as one evidence file and a form.
+UPLOAD_PATH = re.compile(r"^(?:/api/v1)?/tasks/\d+/(?:files|progress|extensions)$")
+FORM_OVERHEAD = 1024 * 1024
+
+
 class RequestGuard:
     """Assigns a request id, refuses bodies over the limit with 413, and records metrics."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, max_upload: int | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        if max_upload is None:
+            max_upload = get_settings().evidence_max_file_bytes + FORM_OVERHEAD
+        self.max_upload = max(max_upload, max_body)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI call."""
@@ -46,9 +56,17 @@ class RequestGuard:
         request_id = accepted_request_id(headers.get(b"x-request-id", b"").decode("latin-1"))
         scope.setdefault("state", {})["request_id"] = request_id
         token = REQUEST_ID.set(request_id)
+        uploading = (
+            headers.get(b"content-type", b"")
+            .lower()
+            .startswith((b"multipart/form-data", b"application/octet"))
+        )
+        max_body = (
+            self.max_upload if uploading and UPLOAD_PATH.match(scope.get("path", "")) else self.max_body
+        )
         declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            await self._reject(send, request_id)
+        if declared is not None and (not declared.isdigit() or int(declared) > max_body):
+            await self._reject(send, request_id, max_body)
             REQUEST_ID.reset(token)
             return
         received = 0
@@ -61,7 +79,7 @@ class RequestGuard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > max_body:
                     too_large = True
                     raise BodyTooLargeError
             return message
@@ -75,7 +93,7 @@ class RequestGuard:
                 if message["type"] == "http.response.start" and not started:
                     started = True
                     status_holder["status"] = 413
-                    await self._reject(send, request_id)
+                    await self._reject(send, request_id, max_body)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -88,7 +106,7 @@ class RequestGuard:
             await self.app(scope, limited_receive, tagged_send)
         except BodyTooLargeError:
             if not started:
-                await self._reject(send, request_id)
+                await self._reject(send, request_id, max_body)
             status_holder["status"] = 413
         finally:
             seconds = time.perf_counter() - begin
@@ -110,10 +128,10 @@ class RequestGuard:
                 )
             REQUEST_ID.reset(token)
 
-    async def _reject(self, send: Send, request_id: str) -> None:
+    async def _reject(self, send: Send, request_id: str, max_body: int) -> None:
         body = _problem_bytes(
             413,
-            f"请求体超过 {self.max_body} 字节上限 / The request body exceeds {self.max_body} bytes",
+            f"请求体超过 {max_body} 字节上限 / The request body exceeds {max_body} bytes",
             "request_too_large",
         )
         await send(

@@ -27,6 +27,12 @@ class UserError(TasksError):
     code = "user_error"
 
 
+class PasswordChangeRequired(UserError):
+    """The user still has an initial password: nothing but changing it until it does (403)."""
+
+    code = "password_change_required"
+
+
 def check_new_user(
     session: Session, username: str, role: Role, department_code: str | None = None
 ) -> tuple[str, int | None]:
@@ -129,10 +135,31 @@ def get_user(session: Session, username: str) -> User:
 
 
 def set_password(session: Session, username: str, password: str) -> User:
-    """Give the user a new password (its sessions and tokens go on working; `disable` stops them)."""
+    """Give the user a new password (its sessions and tokens go on working; `disable` stops them); it is
+    no longer an initial one that must be changed."""
     check_password(password)
     user = get_user(session, username)
     user.password_hash = hash_password(password)
+    user.must_change_password = False
+    session.add(user)
+    session.flush()
+    return user
+
+
+def change_own_password(session: Session, user_id: int, current: str, new: str) -> User:
+    """The signed-in user replaces its password: the current one must match, the new one must differ."""
+    user = session.get(User, user_id)
+    if user is None or credentials_match(user, current) is None:
+        raise UserError("当前密码不正确", "The current password is not correct", code="wrong_password")
+    if new == current:
+        raise UserError(
+            "新密码不能与当前密码相同",
+            "The new password must differ from the current one",
+            code="same_password",
+        )
+    check_password(new)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
     session.add(user)
     session.flush()
     return user

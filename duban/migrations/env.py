@@ -1,4 +1,5 @@
-"""Alembic environment: the models' metadata, the configured URL, batch mode on SQLite."""
+"""Alembic environment: the models' metadata, the owner's URL (DUBAN_MIGRATION_DATABASE_URL), batch mode on
+SQLite."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ target_metadata = SQLModel.metadata
 
 
 def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    return config.get_main_option("sqlalchemy.url") or get_settings().migration_database_url
 
 
 def run_migrations_offline() -> None:

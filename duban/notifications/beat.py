@@ -21,6 +21,7 @@ from typing import IO, Any, Final, Protocol
 from celery.beat import PersistentScheduler
 
 from duban.core.config import Settings, get_settings
+from duban.notifications.heartbeat import BEAT, Pulse
 
 log = logging.getLogger("duban.beat")
 
@@ -138,6 +139,7 @@ class LockedScheduler(PersistentScheduler):  # type: ignore[misc]
         """Set up the schedule and the lock (not taken yet)."""
         self.lock: BeatLock = beat_lock()
         self.holding = False
+        self.pulse: Pulse | None = None  # the `beat` heartbeat, written while this beat holds the lock
         super().__init__(*args, **kwargs)
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
@@ -147,15 +149,24 @@ class LockedScheduler(PersistentScheduler):  # type: ignore[misc]
             self.holding = held
             if held:
                 log.info("beat lock taken by %s: this beat sends the schedule", self.lock.holder)
+                self.pulse = Pulse([BEAT], self.lock.holder)
+                self.pulse.start()
             else:
                 log.warning("beat lock not held by %s: standing by", self.lock.holder)
+                self._stop_pulse()
         if not held:
             return STANDBY_SECONDS
         interval = float(super().tick(*args, **kwargs) or 0.0)
         return min(interval, RENEW_SECONDS)
 
+    def _stop_pulse(self) -> None:
+        if self.pulse is not None:
+            self.pulse.stop()
+            self.pulse = None
+
     def close(self) -> None:
         """Save the schedule and release the lock."""
+        self._stop_pulse()
         try:
             super().close()
         finally:

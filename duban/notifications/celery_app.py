@@ -12,11 +12,16 @@ from kombu.connection import Connection
 from duban.core import jobs
 from duban.core.config import Settings, get_settings
 from duban.core.db import dispose_engine
+from duban.notifications import broker
 from duban.notifications import observe as _observe  # noqa: F401  (job metrics, request ids, JSON logs)
 
 QUEUE_SWEEPS = "sweeps"
 QUEUE_DELIVERY = "delivery"
 DISPATCH_SECONDS = 60.0
+ORPHAN_SWEEP_SECONDS = 3600.0  # stored bytes no evidence row names (a failed upload request), hourly
+
+# `filesystem://` is duban's embedded broker: whole-file writes, claims by rename (see broker.py).
+broker.install()
 
 
 def broker_options(settings: Settings) -> dict[str, Any]:
@@ -58,6 +63,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
     return {
         "duban-sweep": {"task": "duban.sweep", "schedule": float(settings.sweep_interval_seconds)},
         "duban-dispatch": {"task": "duban.dispatch", "schedule": DISPATCH_SECONDS},
+        "duban-evidence-orphans": {"task": "duban.remove_orphaned_files", "schedule": ORPHAN_SWEEP_SECONDS},
     }
 
 

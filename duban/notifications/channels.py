@@ -50,7 +50,7 @@ def message_id(outbox_id: int, dedupe_key: str, settings: Settings | None = None
 def build_email(
     rendered: Rendered, recipient: str, msg_id: str, outbox_id: int, settings: Settings | None = None
 ) -> EmailMessage:
-    """A multipart (text + HTML) mail with a stable Message-ID."""
+    """A multipart (text + HTML, then any attachments) mail with a stable Message-ID."""
     config = settings or get_settings()
     message = EmailMessage()
     message["Subject"] = one_line(rendered.subject)
@@ -62,6 +62,12 @@ def build_email(
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
+    for attachment in rendered.attachments:
+        content = attachment.make()
+        if not content:  # the paper could not be made (logged where it was tried): the mail goes without it
+            continue
+        maintype, _, subtype = attachment.mimetype.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=attachment.filename)
     return message
 
 

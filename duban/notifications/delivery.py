@@ -21,6 +21,7 @@ from sqlmodel import Session
 from duban.core import clock, jobs
 from duban.core.config import Settings, get_settings
 from duban.core.db import session_scope
+from duban.notifications.attachments import with_notice_pdf
 from duban.notifications.calendars import working_calendar
 from duban.notifications.channels import (
     SENDER_NAME,
@@ -179,6 +180,8 @@ def claim(session: Session, ids: Iterable[int], now: dt.datetime) -> tuple[list[
     for row in eligible:
         name = departments.get(row["department_id"], ("", None))[0]
         message = render_row(row, items.get(row["id"]), name, calendar)
+        if message is not None:  # a 督办单 mail carries the 督办单 itself as a PDF
+            message = with_notice_pdf(session, row, items.get(row["id"]), message, calendar)
         if message is None:
             obsolete.append(row["id"])
         else:

@@ -197,7 +197,7 @@ def weekly_summary(session: Session, today: dt.date) -> dict[str, Any]:
         .order_by(sa.func.count().desc(), department_t.c.name)
         .limit(10)
     ).all()
-    iso = today.isocalendar()
+    iso = last_monday.isocalendar()  # the week the summary reports on, whose dates it prints
     return {
         "week": f"{iso.year}-W{iso.week:02d}",
         "week_label": f"{iso.year}年第{iso.week}周",

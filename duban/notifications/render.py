@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,18 @@ SUBJECT_LIMIT: Final = 200
 
 
 @dataclass(frozen=True, slots=True)
+class MailAttachment:
+    """A file a mail carries (the 督办单 PDF of a 督办单 notice); robots get none.
+
+    `make` builds the bytes when the mail is built, outside the claim transaction: a PDF takes about a
+    second, and the claim holds the outbox rows (on SQLite the database's write lock) while it renders."""
+
+    filename: str
+    make: Callable[[], bytes]
+    mimetype: str = "application/pdf"
+
+
+@dataclass(frozen=True, slots=True)
 class Rendered:
     """One message in every form a channel needs."""
 
@@ -24,6 +37,7 @@ class Rendered:
     text: str
     html: str
     markdown: str
+    attachments: tuple[MailAttachment, ...] = ()
 
 
 def _markdown_escape(value: Any) -> Any:

@@ -210,28 +210,39 @@ def task_briefs(session: Session, tasks: Sequence[Task]) -> list[TaskBrief]:
     by_task: dict[int, dict[AssignmentRole, list[AssignedDepartment]]] = defaultdict(
         lambda: defaultdict(list)
     )
-    rows = [
-        row
-        for chunk in _chunks(task_ids)
-        for row in session.exec(
-            select(TaskAssignment, Department)
-            .join(Department, col(Department.id) == TaskAssignment.department_id)
-            .where(col(TaskAssignment.task_id).in_(chunk))
-            .order_by(col(TaskAssignment.position))
-        ).all()
-    ]
-    for assignment, department in rows:
-        assert department.id is not None
-        by_task[assignment.task_id][assignment.role].append(
-            AssignedDepartment(
-                department_id=department.id,
-                code=department.code,
-                name=department.name,
-                role=assignment.role,
-                source=assignment.source.value,
-                evidence=assignment.evidence,
-            )
+    # Plain rows, not ORM objects: a plan's review reads ~1,000 of them, and building entities cost more
+    # than the query.
+    assignment_t = TaskAssignment.__table__  # type: ignore[attr-defined]
+    department_t = Department.__table__  # type: ignore[attr-defined]
+    query = (
+        sa.select(
+            assignment_t.c.task_id,
+            assignment_t.c.role,
+            assignment_t.c.source,
+            assignment_t.c.evidence,
+            department_t.c.id,
+            department_t.c.code,
+            department_t.c.name,
         )
+        .join(department_t, department_t.c.id == assignment_t.c.department_id)
+        .order_by(assignment_t.c.position, assignment_t.c.id)
+    )
+    connection = session.connection()
+    for chunk in _chunks(task_ids):
+        for task_id, role, source, evidence, department_id, code, name in connection.execute(
+            query.where(assignment_t.c.task_id.in_(chunk))
+        ):
+            held = AssignmentRole(role)
+            by_task[task_id][held].append(
+                AssignedDepartment.model_construct(
+                    department_id=department_id,
+                    code=code,
+                    name=name,
+                    role=held,
+                    source=getattr(source, "value", source),
+                    evidence=evidence,
+                )
+            )
     briefs = []
     for task in tasks:
         assert task.id is not None
@@ -254,6 +265,24 @@ def task_briefs(session: Session, tasks: Sequence[Task]) -> list[TaskBrief]:
     return briefs
 
 
+def document_order(nodes: Sequence[Measure]) -> list[Measure]:
+    """An outline's nodes as the document reads them: each part, then what it holds (the rows were
+    written level by level, so their ids list every 章 before any 节)."""
+    below: dict[int | None, list[Measure]] = defaultdict(list)
+    ids = {node.id for node in nodes}
+    for node in nodes:
+        below[node.parent_id if node.parent_id in ids else None].append(node)
+    for kids in below.values():
+        kids.sort(key=lambda n: (n.position, n.line_start or 0, n.id or 0))
+    ordered: list[Measure] = []
+    stack = list(reversed(below.get(None, [])))
+    while stack:
+        node = stack.pop()
+        ordered.append(node)
+        stack.extend(reversed(below.get(node.id, [])))
+    return ordered
+
+
 def plan_detail(session: Session, plan_id: int, *, department_id: int | None = None) -> PlanDetail:
     """One plan with its outline, targets and tasks; for a department, an issued plan with the tasks it may
     read, without the office's warnings, registry fit and the parser's facts (PlanNotIssued for a draft)."""
@@ -262,7 +291,7 @@ def plan_detail(session: Session, plan_id: int, *, department_id: int | None = N
         raise NotFoundError(f"规划 {plan_id} 不存在", f"Plan {plan_id} does not exist", code="not_found")
     if department_id is not None:
         return _department_detail(session, plan, department_id)
-    nodes = session.exec(select(Measure).where(Measure.plan_id == plan_id).order_by(col(Measure.id))).all()
+    nodes = document_order(session.exec(select(Measure).where(Measure.plan_id == plan_id)).all())
     outline = [
         OutlineEntry.model_validate(node, from_attributes=True)
         for node in nodes

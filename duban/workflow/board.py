@@ -6,6 +6,9 @@ within 5 working days, or behind on a recurring report (定期报送) whose due 
 report since the previous one fell due (the sweep's own rule); green — open otherwise. Closed and draft tasks
 have no light. Every threshold is a date computed once, so the database decides each task's light in one
 CASE; only the rows of the page asked for are read into Python.
+
+The 督办级别 column never says 无 beside an overdue task: until the sweep's first 催办 reaches it (the next
+working day, counted from the issue date for a task issued after its deadline) it says 待催办.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -85,6 +89,17 @@ class PendingExtension:
     reason: str
 
 
+class PendingRung(StrEnum):
+    """What the board shows for an overdue task not yet on the ladder (level none): 待催办."""
+
+    urge_due = "urge_due"
+
+    @property
+    def label(self) -> str:
+        """Chinese name, as a rung's."""
+        return "待催办"
+
+
 @dataclass(frozen=True)
 class BoardRow:
     """One task as the board shows it."""
@@ -109,9 +124,12 @@ class BoardRow:
     pending_extension: PendingExtension | None = None
 
     @property
-    def rung(self) -> Rung:
-        """The task's rung on the supervision ladder."""
-        return rung_of(self.level, self.colour)
+    def rung(self) -> Rung | PendingRung:
+        """The 督办级别 shown: the task's rung, or 待催办 for an overdue task the ladder has not reached."""
+        rung = rung_of(self.level, self.colour)
+        if rung is Rung.none and self.light == "red":  # open and past its deadline in force
+            return PendingRung.urge_due
+        return rung
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,57 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
+class CompletionRules:
+    """What 办结报送 needs under a policy (none of it under a policy without a `completion` section)."""
+
+    evidence_files: int = 0
+    final_percent: int | None = None
+    contributions: Literal["optional", "or_reason"] = "optional"
+    new_report_after_return: bool = False
+
+    def to_mapping(self) -> dict[str, Any]:
+        """As the YAML file writes it."""
+        return {
+            "evidence_files": self.evidence_files,
+            "final_percent": self.final_percent,
+            "contributions": self.contributions,
+            "new_report_after_return": self.new_report_after_return,
+        }
+
+
+def parse_completion(data: object) -> CompletionRules:
+    """The `completion` section: evidence files, the final report's percent, contributions, after 退回."""
+    section = _mapping(
+        data,
+        "completion",
+        ("evidence_files", "final_percent", "contributions", "new_report_after_return"),
+        (),
+    )
+    files = section.get("evidence_files", 0)
+    if isinstance(files, bool) or not isinstance(files, int) or not 0 <= files <= 100:
+        raise _fail("completion.evidence_files", "须为 0–100 的整数", "must be 0-100", files)
+    percent = section.get("final_percent")
+    if percent is not None and (
+        isinstance(percent, bool) or not isinstance(percent, int) or not 1 <= percent <= 100
+    ):
+        raise _fail("completion.final_percent", "须为 1–100 的整数或留空", "must be 1-100 or null", percent)
+    contributions = section.get("contributions", "optional")
+    if contributions not in ("optional", "or_reason"):
+        raise _fail(
+            "completion.contributions",
+            "须为 optional 或 or_reason",
+            "must be optional or or_reason",
+            contributions,
+        )
+    after_return = section.get("new_report_after_return", False)
+    if not isinstance(after_return, bool):
+        raise _fail(
+            "completion.new_report_after_return", "须为 true 或 false", "must be true or false", after_return
+        )
+    return CompletionRules(files, percent, contributions, after_return)
+
+
+@dataclass(frozen=True, slots=True)
 class EscalationPolicy:
     """One version of the escalation rules."""
 
@@ -114,6 +165,7 @@ class EscalationPolicy:
     contribution_remind_before: tuple[int, ...]
     contribution_urge_after: tuple[int, ...]
     reports: Mapping[str, int]
+    completion: CompletionRules | None = None
 
     def deadline_steps(self, rule: str = RULE_DEADLINE) -> tuple[Step, ...]:
         """Reminders before the due date, then the ladder after it; ascending offsets."""
@@ -162,6 +214,8 @@ class EscalationPolicy:
                 "urge_after": list(self.contribution_urge_after),
             },
             "reports": {freq: {"due_after_period": days} for freq, days in self.reports.items()},
+            # absent from versions written before it existed, so their fingerprints stay as frozen
+            **({"completion": self.completion.to_mapping()} if self.completion is not None else {}),
         }
 
     @property
@@ -244,6 +298,7 @@ def parse_policy(data: object) -> EscalationPolicy:
             "accept",
             "contribution",
             "reports",
+            "completion",
             "sha256",
         ),
         ("version", "office", "deadline"),
@@ -286,6 +341,7 @@ def parse_policy(data: object) -> EscalationPolicy:
         ),
         contribution_urge_after=_day_list(contribution.get("urge_after", []), "contribution.urge_after"),
         reports=reports,
+        completion=parse_completion(top["completion"]) if "completion" in top else None,
     )
     if any(n >= policy.contribution_due_before for n in policy.contribution_urge_after):
         raise _fail(

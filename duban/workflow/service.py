@@ -31,6 +31,7 @@ from duban.tasks.models import (
 )
 from duban.tasks.units import Blocker, blocking_tasks, unresolved_leads
 from duban.workflow.errors import ActionForbidden, TransitionNotAllowed, WorkflowError
+from duban.workflow.evidence.completion import check_completion
 from duban.workflow.machines import Actor, TaskRelation, actor_kind, allowed_actions, check_action
 from duban.workflow.policy import bundled_policy, policy_on_issue
 
@@ -291,6 +292,8 @@ def apply_action(
     target = check_action(header.state, action, kind, reason)
     if action == "issue":
         _check_issuable(session, header)
+    if action == "submit":  # what 办结 needs, as the task's frozen policy states it
+        check_completion(session, header)
     if action == "reassign":
         _reassign(session, task_id, new_lead_id)
     now = clock.now()

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from duban.tasks.enums import TaskState
 from duban.tasks.models import Task
+from tests.fixtures.evidence import pdf_bytes
 from tests.fixtures.tasks import COOPERATING, LEAD, OTHER, TaskWorld
 
 Headers = Callable[..., dict[str, str]]
@@ -32,6 +33,7 @@ class ReadWorld:
     sibling: int
     draft_task: int
     draft_plan: int
+    file: int  # an evidence file (a PDF) the lead uploaded for the task
 
 
 @pytest.fixture
@@ -48,7 +50,26 @@ def read_world(world: TaskWorld) -> ReadWorld:
     plan = plan_of(task)
     sibling = world.session.exec(select(Task.id).where(Task.plan_id == plan, Task.id != task)).one()
     assert sibling is not None
-    return ReadWorld(task, plan, sibling, draft_task, plan_of(draft_task))
+    evidence = upload_evidence(world, task)
+    return ReadWorld(task, plan, sibling, draft_task, plan_of(draft_task), evidence)
+
+
+def upload_evidence(world: TaskWorld, task: int) -> int:
+    """A PDF the lead uploaded for the task, stored where the app reads it."""
+    from duban.core.filestore import configured_store
+    from duban.workflow.evidence.files import Limits, upload
+
+    row = upload(
+        world.session,
+        configured_store(),
+        task,
+        world.actor("lead"),
+        "验收.pdf",
+        io.BytesIO(pdf_bytes()),
+        Limits(1 << 20, 1 << 24),
+    )
+    assert row.id is not None
+    return row.id
 
 
 def _headers(auth_headers: Headers, who: str) -> dict[str, str]:
@@ -85,6 +106,10 @@ MATRIX: list[tuple[str, Callable[[ReadWorld], str], tuple[int, ...]]] = [
     ("draft reports", lambda w: f"/api/v1/tasks/{w.draft_task}/reports", OFFICE_ONLY),
     ("task extensions", lambda w: f"/api/v1/tasks/{w.task}/extensions", HOLDERS),
     ("draft extensions", lambda w: f"/api/v1/tasks/{w.draft_task}/extensions", OFFICE_ONLY),
+    ("task files", lambda w: f"/api/v1/tasks/{w.task}/files", HOLDERS),
+    ("draft files", lambda w: f"/api/v1/tasks/{w.draft_task}/files", OFFICE_ONLY),
+    ("file download", lambda w: f"/api/v1/files/{w.file}", HOLDERS),
+    ("file view", lambda w: f"/api/v1/files/{w.file}/view", HOLDERS),
     ("regions", lambda w: f"/api/v1/tasks/{w.task}/regions", HOLDERS),
     ("draft regions", lambda w: f"/api/v1/tasks/{w.draft_task}/regions", OFFICE_ONLY),
     ("extensions", lambda w: "/api/v1/extensions", ALL),

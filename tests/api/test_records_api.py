@@ -372,5 +372,10 @@ def test_openapi_documents_the_records_endpoints(api: TestClient) -> None:
         assert statuses <= set(operation["responses"]), (path, operation["responses"].keys())
         assert "application/problem+json" in operation["responses"]["401"]["content"]
     schemas = spec["components"]["schemas"]
-    assert schemas["ReportIn"]["examples"] and schemas["DecisionIn"]["examples"]
-    assert schemas["AttachmentIn"]["properties"]["size"]["maximum"] == 50 * 1024 * 1024
+    progress = spec["paths"]["/api/v1/tasks/{task_id}/progress"]["post"]["requestBody"]["content"]
+    report_in = progress["application/json"]["schema"]
+    assert report_in["examples"] and schemas["DecisionIn"]["examples"]
+    assert (
+        report_in["properties"]["attachments"]["items"]["properties"]["size"]["maximum"] == 50 * 1024 * 1024
+    )
+    assert progress["multipart/form-data"]["schema"]["properties"]["file"]["items"]["format"] == "binary"

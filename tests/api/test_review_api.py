@@ -24,6 +24,8 @@ PLAN = """关于加强生态环境保护的工作方案（2024—2027年）
 """
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+CONFIRM = {"confirm_past_deadlines": True}  # the plan's deadlines are history: issue them as they are
+
 
 @pytest.fixture
 def plan(api: TestClient, office: dict[str, str]) -> dict[str, Any]:
@@ -104,7 +106,7 @@ def test_review_list_puts_disputes_first(
     api: TestClient, plan: dict[str, Any], office: dict[str, str], auth_headers: Headers
 ) -> None:
     air, grass, sewage = ids(plan)
-    assert api.post(f"/api/v1/plans/{plan['id']}/issue", headers=office).status_code == 200
+    assert api.post(f"/api/v1/plans/{plan['id']}/issue", headers=office, json=CONFIRM).status_code == 200
     lcj = auth_headers("department", "lcj")
     response = api.post(
         f"/api/v1/tasks/{grass}/actions/dispute",

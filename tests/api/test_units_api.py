@@ -13,6 +13,8 @@ from tests.tasks.test_units import CENTRE, PLAN, SHANGHAI
 
 Headers = Callable[..., dict[str, str]]
 
+CONFIRM = {"confirm_past_deadlines": True}  # the plan's deadlines are history: issue them as they are
+
 
 def _import(api: TestClient, office: dict[str, str], text: str) -> dict[str, Any]:
     response = api.post("/api/v1/plans", json={"text": text}, headers=office)
@@ -50,7 +52,9 @@ def test_issuing_refuses_until_the_office_maps_the_lead(
     api: TestClient, plan: dict[str, Any], office: dict[str, str]
 ) -> None:
     survey, bottles, reports, _ = (t["id"] for t in plan["task_list"])
-    refused = problem(api.post(f"/api/v1/plans/{plan['id']}/issue", headers=office), 422, "lead_unresolved")
+    refused = problem(
+        api.post(f"/api/v1/plans/{plan['id']}/issue", headers=office, json=CONFIRM), 422, "lead_unresolved"
+    )
     assert f"措施 一/(二) 的牵头单位“{CENTRE}”尚未对应到部门名录中的部门" in refused["detail"]
     assert [t["id"] for t in refused["tasks"]] == [bottles, reports]
     assert refused["tasks"][0]["unresolved_lead"] == [CENTRE]
@@ -76,11 +80,13 @@ def test_issuing_refuses_until_the_office_maps_the_lead(
     assert [e["kind"] for e in events] == ["created", "unit_resolved"]
     assert events[1]["data"]["name"] == CENTRE and events[1]["data"]["via"] == "api"
     # (三) names only cooperating units: it still needs a lead from the office
-    still = problem(api.post(f"/api/v1/plans/{plan['id']}/issue", headers=office), 422, "issue_incomplete")
+    still = problem(
+        api.post(f"/api/v1/plans/{plan['id']}/issue", headers=office, json=CONFIRM), 422, "issue_incomplete"
+    )
     assert [t["id"] for t in still["tasks"]] == [reports] and still["tasks"][0]["missing"] == ["lead"]
     patched = api.patch(f"/api/v1/tasks/{reports}", json={"lead": ["gat"]}, headers=office)
     assert patched.status_code == 200, patched.text
-    issued = api.post(f"/api/v1/plans/{plan['id']}/issue", headers=office)
+    issued = api.post(f"/api/v1/plans/{plan['id']}/issue", headers=office, json=CONFIRM)
     assert issued.status_code == 200, issued.text
     assert issued.json()["issued"] == 4 and survey in issued.json()["task_ids"]
     problem(api.post(url, json={"name": CENTRE, "department": "zjt"}, headers=office), 409, "not_draft")

@@ -166,6 +166,7 @@ from duban.workflow.machines import Actor  # noqa: E402
 from duban.workflow.models import ExtensionRequest  # noqa: E402
 from duban.workflow.records import request_extension  # noqa: E402
 from duban.workflow.service import apply_action  # noqa: E402
+from tests.fixtures.evidence import ready_to_submit  # noqa: E402
 
 
 def _records_dept(session: Session, name: str) -> Department:
@@ -237,6 +238,8 @@ def records_task(
         actor = (
             Actor(role=Role.office) if who == "office" else Actor(role=Role.department, department_id=lead_id)
         )
+        if action == "submit":
+            ready_to_submit(session, task.id, actor)
         apply_action(session, task.id, action, actor, reason=reason)
     session.flush()
     context.update(task_id=task.id, plan_id=plan.id, lead_id=lead_id)
@@ -252,7 +255,9 @@ def records_target(session: Session, context: dict[str, Any], indicator: str, va
 
 @given(parsers.parse('"{name}" 已报送办结'))
 def records_submitted(session: Session, context: dict[str, Any], name: str) -> None:
+    """办结报送, after what it needs (a 100% report with evidence; a reason for each silent unit)."""
     actor = Actor(role=Role.department, department_id=_records_dept(session, name).id)
+    ready_to_submit(session, context["task_id"], actor)
     apply_action(session, context["task_id"], "submit", actor)
     session.flush()
 
@@ -525,6 +530,10 @@ def accepted(
 def submitted(
     client: TestClient, session: Session, auth_headers: Any, context: dict[str, Any], department: str
 ) -> None:
+    """办结报送, after what it needs (a 100% report with evidence; a reason for each silent unit)."""
+    lead = Actor(role=Role.department, department_id=_records_dept(session, department).id)
+    ready_to_submit(session, context["task_id"], lead)
+    session.flush()
     _act(client, context, _department_headers(session, auth_headers, department), "办结报送")
     assert context["response"].status_code == 200, context["response"].text
 
@@ -851,7 +860,11 @@ def review_error_row_count(context: dict[str, Any]) -> None:
 
 @given("委员会办公室已交办该规划")
 def review_plan_issued(review_api: TestClient, office: dict[str, str], context: dict[str, Any]) -> None:
-    response = review_api.post(f"/api/v1/plans/{_review_plan_id(context)}/issue", headers=office)
+    response = review_api.post(
+        f"/api/v1/plans/{_review_plan_id(context)}/issue",
+        headers=office,
+        json={"confirm_past_deadlines": True},
+    )
     assert response.status_code == 200, response.text
 
 
@@ -1257,10 +1270,18 @@ def sweep_quiet(sweep_world: SweepWorld, start: str, end: str) -> None:
 
 
 # ===== end of issue 6 =====================================================================================
+from tests.bdd.steps_audit import *  # noqa: E402, F403  (the audit log refuses change: issue 14)
+from tests.bdd.steps_batch import *  # noqa: E402, F403  (batch work: issue 15)
 from tests.bdd.steps_deadlines import *  # noqa: E402, F403  (deadlines: issue 13)
 from tests.bdd.steps_documents import *  # noqa: E402, F403  (files as offices receive them: issue 13)
+from tests.bdd.steps_evidence import *  # noqa: E402, F403  (佐证材料 and what 办结 needs: issue 16)
+from tests.bdd.steps_first_day import *  # noqa: E402, F403  (the first day: issue 15)
 from tests.bdd.steps_identity import *  # noqa: E402, F403  (plan identity: issue 14)
 from tests.bdd.steps_pages import *  # noqa: E402, F403  (the page features: issue 7)
+from tests.bdd.steps_paperwork import *  # noqa: E402, F403  (督办单, 通报, 分工方案: issue 16)
+from tests.bdd.steps_past_deadlines import *  # noqa: E402, F403  (past deadlines at issue: issue 14)
 from tests.bdd.steps_reading import *  # noqa: E402, F403  (the responsibility grammar and layouts: issue 13)
+from tests.bdd.steps_review_tree import *  # noqa: E402, F403  (plan review as the outline: issue 15)
+from tests.bdd.steps_runtime import *  # noqa: E402, F403  (reminders keep running: issue 14)
 from tests.bdd.steps_units import *  # noqa: E402, F403  (written, proposed, resolved units: issue 13)
 from tests.bdd.steps_users import *  # noqa: E402, F403  (users: issue 14)

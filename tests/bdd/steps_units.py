@@ -62,7 +62,11 @@ def units_no_lead_no_proposal(
 
 @when("我交办该规划")
 def units_issue_plan(client: TestClient, office: dict[str, str], context: dict[str, Any]) -> None:
-    context["response"] = client.post(f"/api/v1/plans/{_review_plan_id(context)}/issue", headers=office)
+    context["response"] = client.post(
+        f"/api/v1/plans/{_review_plan_id(context)}/issue",
+        headers=office,
+        json={"confirm_past_deadlines": True},
+    )
 
 
 @then(parsers.parse("交办被拒绝，返回 {status:d} 错误，说明先中文后英文"))

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from duban.core import db
 from duban.core.db import after_commit, build_engine, session_scope, set_session_factory
-from tests.conftest import database_url_for
+from tests.conftest import database_url_for, owner_url_for
 
 
 def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path: Path) -> None:
@@ -56,14 +56,15 @@ def _plain(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
 
 @pytest.fixture
 def plain_engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    """The configured engine as production has it: no session factory, a pool of one of its own."""
-    yield from _plain(database_url, monkeypatch)
+    """The configured engine as production has it: no session factory, a pool of one of its own (as the
+    owner: the tests below create and drop a probe table)."""
+    yield from _plain(owner_url_for(database_url), monkeypatch)
 
 
 @pytest.fixture
 def postgres_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """The same on PostgreSQL alone, for what only a server does (hang up, autocommit)."""
-    for url in database_url_for("postgres", tmp_path):
+    for url in database_url_for("postgres", tmp_path, as_owner=True):
         yield from _plain(url, monkeypatch)
 
 

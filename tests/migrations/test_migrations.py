@@ -20,7 +20,7 @@ from tests.conftest import BACKENDS, database_url_for
 
 @pytest.fixture(params=BACKENDS)
 def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from database_url_for(request.param, tmp_path)
+    yield from database_url_for(request.param, tmp_path, as_owner=True)
 
 
 def test_upgrade_check_downgrade(fresh_url: str) -> None:

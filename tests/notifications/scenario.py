@@ -20,6 +20,7 @@ from duban.tasks.enums import AssignmentRole, Role
 from duban.tasks.models import Department, Measure, MeasureKind, Plan, Task, TaskEvent
 from duban.workflow.machines import Actor
 from duban.workflow.service import apply_action
+from tests.fixtures.evidence import ready_to_submit
 from tests.fixtures.records import assign
 
 CODES = {"lead": "sthjt", "coop": "fgw", "coop2": "lcj", "other": "slt", "office": "sthbwbgs"}
@@ -94,8 +95,10 @@ class Scenario:
         return task.id
 
     def act(self, task_id: int, action: str, who: str, moment: str, reason: str | None = None) -> None:
-        """Apply a task action at a moment."""
+        """Apply a task action at a moment (before 办结报送, what it needs: `ready_to_submit`)."""
         clock.set_now(at(moment))
+        if action == "submit":
+            ready_to_submit(self.session, task_id, self.actor(who))
         apply_action(self.session, task_id, action, self.actor(who), reason=reason)
         self.session.flush()
 

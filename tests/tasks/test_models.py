@@ -11,7 +11,7 @@ def test_a_fresh_process_can_build_its_first_caller_before_any_other_orm_use() -
     __init__ (so without the mapper set-up __init__ would do)."""
     code = (
         "from duban.tasks.models import user_from_row\n"
-        "caller = user_from_row((1, 'lead', '生态环境厅', 'department', 2, True))\n"
+        "caller = user_from_row((1, 'lead', '生态环境厅', 'department', 2, True, False))\n"
         "print(caller.active, caller.label)\n"
     )
     done = subprocess.run(

@@ -26,7 +26,7 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "plans").g
 
 @pytest.fixture(params=BACKENDS)
 def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    yield from database_url_for(request.param, tmp_path)
+    yield from database_url_for(request.param, tmp_path, as_owner=True)
 
 
 def _import_examples(url: str) -> list[str]:

@@ -23,6 +23,7 @@ from duban.tasks.regions_split import (
 )
 from duban.workflow.machines import Actor
 from duban.workflow.service import apply_action
+from tests.fixtures.evidence import ready_to_submit
 
 PLAN = """关于推进重污染天气应对的工作方案
 
@@ -128,8 +129,9 @@ def test_rollup_sums_the_children_in_sql(departments: Session, parent: int) -> N
         apply_action(departments, child_id, "issue", office)
     wuhai, alxa = children["wuhai"].id, children["alxa"].id
     assert wuhai is not None and alxa is not None
-    for action in ("accept", "submit"):
-        apply_action(departments, wuhai, action, lead("wuhai"))
+    apply_action(departments, wuhai, "accept", lead("wuhai"))
+    ready_to_submit(departments, wuhai, lead("wuhai"))
+    apply_action(departments, wuhai, "submit", lead("wuhai"))
     apply_action(departments, wuhai, "approve", office)
     apply_action(departments, alxa, "accept", lead("alxa"))
     departments.flush()

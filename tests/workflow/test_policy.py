@@ -31,7 +31,7 @@ def scene(session: Session) -> Iterator[Scenario]:
 
 def test_bundled_policy_is_the_documented_ladder() -> None:
     policy = bundled_policy()
-    assert policy.version == 1 and policy.office == "sthbwbgs"
+    assert policy.version == 2 and policy.office == "sthbwbgs"
     steps = [(s.name, s.offset, s.rung, s.immediate, s.audience) for s in policy.deadline_steps()]
     assert steps == [
         ("remind_5", -5, Rung.reminded, False, "lead"),
@@ -128,7 +128,7 @@ def test_freeze_only_touches_issued_tasks_without_a_policy(scene: Scenario) -> N
     ).all()
     policies: dict[int, dict[str, object]] = {row[0]: row[1] for row in rows}
     assert policies[draft] == {}
-    assert policies[issued]["version"] == 1
+    assert policies[issued]["version"] == 2
     assert policies[older]["version"] == 7  # a task keeps the policy it was issued under
 
 
@@ -137,5 +137,5 @@ def test_a_version_number_never_means_two_rule_sets(scene: Scenario) -> None:
     register_policy(scene.session, policy)
     register_policy(scene.session, policy)
     changed = parse_policy(_policy(catch_up_working_days=3))
-    with pytest.raises(PolicyError, match="version 1"):
+    with pytest.raises(PolicyError, match="version 2"):
         register_policy(scene.session, changed)

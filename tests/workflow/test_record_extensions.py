@@ -49,6 +49,7 @@ def test_the_lead_asks_before_the_deadline_and_one_request_stays_pending(world: 
         "extension_id": asked.id,
         "current_deadline": "2025-10-31",
         "requested_deadline": "2025-12-31",
+        "files": 0,
     }
     with pytest.raises(RecordNotAllowed) as again:
         request_extension(world.session, task_id, lead, dt.date(2026, 1, 31), "再次申请")

@@ -12,6 +12,7 @@ from duban.tasks.models import Task, TaskAssignment, TaskEvent
 from duban.workflow.errors import ActionForbidden, TransitionNotAllowed, WorkflowError
 from duban.workflow.issuing import issue_plan
 from duban.workflow.service import IssueRefused, StaleVersion, apply_action
+from tests.fixtures.evidence import ready_to_submit
 from tests.fixtures.tasks import TaskWorld
 
 
@@ -31,6 +32,8 @@ def test_full_lifecycle_writes_one_event_per_action(world: TaskWorld) -> None:
         ("approve", "office", None),
     ]
     for action, who, reason in steps:
+        if action == "submit":
+            ready_to_submit(world.session, task_id, world.actor(who))
         apply_action(world.session, task_id, action, world.actor(who), reason=reason, request_id="req-1")
     task = world.session.get(Task, task_id)
     assert task is not None
@@ -38,7 +41,7 @@ def test_full_lifecycle_writes_one_event_per_action(world: TaskWorld) -> None:
     assert task.state is TaskState.completed
     assert task.version == 1 + len(steps)
     assert task.issued_at and task.accepted_at and task.completed_at
-    events = _events(world, task_id)
+    events = [e for e in _events(world, task_id) if e.kind != "progress"]  # the reports before 办结报送
     assert [e.kind for e in events] == ["created"] + [s[0] for s in steps]
     assert events[4].reason == "监测数据不全"
     assert events[4].from_state == "submitted" and events[4].to_state == "returned"
@@ -95,8 +98,10 @@ def test_reassign_needs_a_real_department(world: TaskWorld) -> None:
 def test_return_loop_can_repeat(world: TaskWorld) -> None:
     task_id = world.task_in(TaskState.in_progress)
     for round_ in range(3):
+        ready_to_submit(world.session, task_id, world.actor("lead"))
         apply_action(world.session, task_id, "submit", world.actor("lead"))
         apply_action(world.session, task_id, "return", world.actor("office"), reason=f"第{round_ + 1}次退回")
+    ready_to_submit(world.session, task_id, world.actor("lead"))
     apply_action(world.session, task_id, "submit", world.actor("lead"))
     apply_action(world.session, task_id, "approve", world.actor("office"))
     kinds = [e.kind for e in _events(world, task_id)]

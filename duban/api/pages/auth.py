@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from duban.api.deps import SessionDep
 from duban.api.pages.web import (
     LANGUAGES,
+    AnyPageUser,
     Form,
     PageRoute,
     flash,
@@ -20,6 +21,7 @@ from duban.api.pages.web import (
 )
 from duban.api.problems import TooManyAttempts
 from duban.api.throttle import client_address, guarded_sign_in
+from duban.api.users import UserError, change_own_password
 from duban.tasks.enums import Role
 from duban.tasks.models import User
 
@@ -76,12 +78,44 @@ def login(request: Request, form: Form) -> Response:
     request.session.update({"uid": user.id, "csrf": secrets.token_urlsafe(32)})
     if lang in LANGUAGES:
         request.session["lang"] = lang
+    if user.must_change_password:
+        flash(
+            request, "这是初始密码，请先设置您自己的密码", "This is an initial password: set your own first"
+        )
+        return redirect("/password")
     flash(
         request,
         f"欢迎，{user.label}",
         f"Welcome, {user.label}",
     )
     return redirect(target or home_of(user))
+
+
+@router.get("/password")
+def password_form(request: Request, user: AnyPageUser) -> Response:
+    """The form to change one's own password (where a user with an initial password is sent first)."""
+    return render(request, "password.html", {"error": None, "forced": user.must_change_password})
+
+
+@router.post("/password")
+def change_password(request: Request, session: SessionDep, user: AnyPageUser, form: Form) -> Response:
+    """Replace one's own password (the current one, then the new one twice); then on to one's start page."""
+    current = str(form.get("current") or "")[:256]
+    new = str(form.get("password") or "")[:256]
+    again = str(form.get("password_again") or "")[:256]
+    try:
+        if new != again:
+            raise UserError(
+                "两次输入的新密码不一致", "The two new passwords differ", code="password_mismatch"
+            )
+        assert user.id is not None
+        change_own_password(session, user.id, current, new)
+    except UserError as error:
+        session.rollback()
+        context = {"error": error, "forced": user.must_change_password}
+        return render(request, "password.html", context, status=422)
+    flash(request, "密码已修改", "Your password has been changed")
+    return redirect(home_of(user))
 
 
 @router.post("/logout")

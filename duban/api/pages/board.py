@@ -6,12 +6,14 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from duban.api.deps import MAX_ID, SessionDep
+from duban.api.pages.batch import BatchReport, report_of, selected_items
 from duban.api.pages.filters import filter_options, read_board_query
 from duban.api.pages.web import (
     Form,
@@ -31,7 +33,9 @@ from duban.api.routers.exports import ledger_filter, ledger_response
 from duban.api.routers.tasks import actor_of
 from duban.core.errors import DubanError
 from duban.notifications.calendars import working_calendar
-from duban.tasks.enums import SupervisionLevel
+from duban.tasks.enums import SupervisionLevel, TaskState
+from duban.tasks.models import Task
+from duban.workflow.batch import EXTEND, BatchOptions, run_batch
 from duban.workflow.board import BoardFilter, BoardRow, board_page
 from duban.workflow.machines import LADDER_ACTION_RULES, LADDER_ACTIONS, allowed_ladder_actions
 from duban.workflow.policy import ISSUED_STATES
@@ -51,9 +55,32 @@ def office_actions(row: BoardRow) -> list[str]:
     return allowed_ladder_actions(row.level, row.colour, "office")
 
 
+def waiting_for_issue(session: Session) -> dict[str, int]:
+    """Why a board can be empty: the tasks already issued, and the plans and tasks still waiting for 交办."""
+    task_t = Task.__table__  # type: ignore[attr-defined]
+    draft = task_t.c.state == TaskState.draft.value
+    plans, drafts, issued = (
+        session.connection()
+        .execute(
+            sa.select(
+                sa.func.count(sa.distinct(task_t.c.plan_id)).filter(draft),
+                sa.func.count().filter(draft),
+                sa.func.count().filter(task_t.c.state.in_(ISSUED_STATES)),
+            )
+        )
+        .one()
+    )
+    return {"plans": int(plans), "tasks": int(drafts), "issued": int(issued)}
+
+
 @router.get("/overdue")
 def board(request: Request, session: SessionDep, user: OfficeUser) -> Response:
     """The board: every overdue or at-risk task with its light, level and last report; filters, sort."""
+    return board_view(request, session)
+
+
+def board_view(request: Request, session: Session, report: BatchReport | None = None) -> Response:
+    """The board as its query asks (again with a batch's report naming each refused row)."""
     query = read_board_query(request, BOARD_LIGHTS)
     page = board_page(session, BoardFilter(**query.filters()), working_calendar(session))
     for zh, en in query.problems:
@@ -68,8 +95,46 @@ def board(request: Request, session: SessionDep, user: OfficeUser) -> Response:
             "levels": list(SupervisionLevel),
             "office_actions": office_actions,
             "ladder_labels": {a: LADDER_ACTION_RULES[a].label_zh for a in LADDER_ACTIONS},
+            "waiting": waiting_for_issue(session) if not page.rows else None,
+            "report": report,
+            "batch_labels": BOARD_BATCH,
+            "batch_action": "/overdue/batch" + (f"?{request.url.query}" if request.url.query else ""),
         },
     )
+
+
+# The board's batch buttons: 批量催办, 批量升级督办 (the next 督办单), 批量审批延期 (to the date asked for).
+BOARD_BATCH: dict[str, str] = {"urge": "催办", "supervise": "升级督办", EXTEND: "批准延期"}
+
+
+@router.get("/overdue/batch")
+def batch_back(request: Request, user: OfficeUser) -> Response:
+    """The board's own links on a page shown after a batch: back to the board with the same query."""
+    return redirect("/overdue" + (f"?{request.url.query}" if request.url.query else ""))
+
+
+@router.post("/overdue/batch")
+def board_batch(request: Request, session: SessionDep, user: OfficeUser, form: Form) -> Response:
+    """批量催办 / 批量升级督办 / 批量审批延期 on the ticked rows, each its own action and event; refused
+    rows are listed with the reason on the board."""
+    action = str(form.get("action") or "")
+    try:
+        if action not in BOARD_BATCH:
+            raise FormInvalid("请选择批量操作", "Choose a batch action", field="action")
+        items = selected_items(form)
+        options = BatchOptions(reason=_reason(form) or None, **trail(request, user))
+        report = report_of(
+            session, BOARD_BATCH[action], run_batch(session, action, actor_of(user), items, options)
+        )
+    except DubanError as error:
+        session.rollback()
+        flash_error(request, error)
+        return redirect(safe_next(form.get("back"), "/overdue"))
+    if report.refused:
+        return board_view(request, session, report)
+    label = BOARD_BATCH[action]
+    flash(request, f"已{label} {report.done} 项任务", f"{action}: {report.done} tasks done")
+    return redirect(safe_next(form.get("back"), "/overdue"))
 
 
 @router.get("/overdue/ledger.{extension}")

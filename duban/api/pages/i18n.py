@@ -274,6 +274,35 @@ ENGLISH: Final[dict[str, str]] = {
     "蓝色督办单": "Blue notice",
     "橙色督办单": "Orange notice",
     "红色督办单": "Red notice",
+    # the ranking and the paperwork (issue 16 items 3-4)
+    "排名": "Rank",
+    "得分": "Score",
+    "督办通报": "Supervision bulletin",
+    "按所选期间生成，未选期间时为本月；排名与本页相同。": (
+        "Made for the chosen period (this month when none is chosen); ranked as on this page."
+    ),
+    "自治区各部门（单位）": "Autonomous-region departments",
+    "各盟市": "Leagues and cities",
+    "评分规则": "Scoring rules",
+    "得分 = 基础分 − 各项扣分（不低于 0）；同分时按期办结率高者、逾期工作日少者在前。": (
+        "Score = base − deductions (never below 0); ties go to the higher on-time rate, then fewer working "
+        "days late."
+    ),
+    "规则为数据文件，修改后本页与督办通报同时生效。": (
+        "The rules are a data file: a change applies to this page and the bulletin at once."
+    ),
+    "评分项": "Item",
+    "分值": "Points",
+    "基础分": "Base score",
+    "未按期办结比例 × 分值（全部逾期扣满）": "Share not done on time × points (all late: full deduction)",
+    "每个逾期工作日": "Per working day late",
+    "逾期工作日计入上限": "Working days late counted at most",
+    "每次退回": "Per return",
+    "每份蓝色督办单": "Per blue notice",
+    "每份橙色督办单": "Per orange notice",
+    "每份红色督办单": "Per red notice",
+    "下载督办单": "Download the notice",
+    "督办单（本页已发督办单的任务）": "Notices of the tasks on this page that have one",
     "按期办理中": "Open, on time",
     # users (the administrator's page) and sign-in
     "用户管理": "Users",
@@ -299,6 +328,85 @@ ENGLISH: Final[dict[str, str]] = {
     "委员会办公室": "Committee office",
     "成员单位": "Member department",
     "系统管理员": "Administrator",
+    # the first day (issue 15): one's own password, an empty board, the channels of a notice
+    "修改密码": "Change password",
+    "您正在使用初始密码。设置您自己的密码后才能使用系统。": (
+        "You are signed in with an initial password. Set your own before using the system."
+    ),
+    "当前密码": "Current password",
+    "至少 8 位，不能与当前密码相同。": "At least 8 characters, not the current password.",
+    "看板只列出已交办的任务，目前还没有任务交办。": (
+        "The board lists issued tasks only, and none is issued yet."
+    ),
+    "在规划审定中核对后交办": "check them under Plan review and issue them",
+    "邮件": "Email",
+    "机器人": "Robot",
+    # batch work (issue 15 item 4): 批量签收 on 我的任务, 批量催办/升级督办/批准延期 on the board
+    "批量办理结果": "Batch result",
+    "批量签收所选": "Sign for the selected",
+    "签收本页全部待签收任务": "Sign for every task on this page",
+    "每项任务单独签收、单独记录；未能签收的会列出原因。": (
+        "Each task is signed for and recorded on its own; any that cannot be are listed with the reason."
+    ),
+    "对勾选的任务": "For the ticked tasks",
+    "例如：请于 3 个工作日内报送进展": "e.g. report progress within 3 working days",
+    "批量催办": "Urge all selected",
+    "批量升级督办": "Escalate all selected",
+    "批量批准延期": "Grant all selected extensions",
+    "每项任务单独办理、单独记录；未能办理的会列出原因。": (
+        "Each task is acted on and recorded on its own; any that cannot be are listed with the reason."
+    ),
+    # the plan review as the document's outline (issue 15 item 2)
+    "不修改": "Leave as is",
+    "不形成任务": "No tasks",
+    "其他牵头单位": "Other lead units",
+    "其他配合单位": "Other cooperating units",
+    "勾选下方的拟办任务，选择要统一设置的内容（不选的不改）。": (
+        "Tick draft tasks below and choose what to set for all of them (what you leave empty stays)."
+    ),
+    "单位未对应": "Unit not mapped",
+    "原文写明的单位": "Units as written",
+    "取消": "Cancel",
+    "多个单位用“、”分隔": "Separate several units with 、",
+    "展开全部": "Expand all",
+    "收起全部": "Collapse all",
+    "按盟市拆分": "Split by league/city",
+    "没有需要处理的任务": "Nothing needs attention",
+    "默认时限": "Default deadline",
+    # past deadlines at issue (issue 14 item 7): the plan review's warning, and the board's 待催办
+    "完成时限早于交办日期": "Deadlines before the issue date",
+    "这些拟办任务的时限已过：可设置新的时限，旧规划的时限属实的也可按原时限交办，督办从交办之日起计。": (
+        "These draft tasks' deadlines have passed. Set a new deadline for the ticked ones, or, where an old "
+        "plan's deadlines are real, issue them as they are: supervision then counts from the issue date."
+    ),
+    "新的完成时限": "New deadline",
+    "为所选任务设置新的完成时限": "Set the new deadline for the selected",
+    "确认按原时限交办": "Confirm and issue as they are",
+    "待催办": "Urge due",
+    # 佐证材料 (issue 16 items 1-2): the task page's evidence panel and its upload form
+    "佐证材料": "Evidence",
+    "下载": "Download",
+    "未知单位": "unknown department",
+    "随进展或配合情况报送": "with a report",
+    "随延期申请": "with an extension request",
+    "待随下次报送": "goes with the next report",
+    "尚无佐证材料": "No evidence yet",
+    "上传佐证材料（随下一次报送提交）": "Upload evidence (sent with your next report)",
+    "可上传 PDF、JPEG/PNG 图片、Word、Excel、WPS、OFD 或 ZIP，按文件内容识别格式": (
+        "PDF, JPEG/PNG images, Word, Excel, WPS, OFD or ZIP; the kind is told from the content"
+    ),
+    "上传": "Upload",
+    "JPEG 图片": "JPEG image",
+    "PNG 图片": "PNG image",
+    "Word 文档": "Word document",
+    "Excel 表格": "Excel workbook",
+    "WPS 文字/Word 97": "WPS/Word 97 document",
+    "WPS 表格/Excel 97": "WPS/Excel 97 workbook",
+    "OFD 版式文件": "OFD document",
+    "压缩包": "ZIP archive",
+    "配合单位未报送配合情况的说明（办结前须逐一说明）": (
+        "Cooperating units that sent no contribution: a reason for each (needed before completion)"
+    ),
 }
 
 

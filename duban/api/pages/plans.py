@@ -4,10 +4,12 @@ with the reasons; edit one task, edit many at once, map the written units the re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
@@ -16,8 +18,10 @@ from duban.api.pages.web import Form, FormInvalid, OfficeUser, PageRoute, flash,
 from duban.api.problems import status_for
 from duban.api.routers.tasks import actor_of
 from duban.core.errors import DubanError
+from duban.notifications.calendars import working_calendar
 from duban.tasks.enums import DepartmentKind
 from duban.tasks.models import Department
+from duban.tasks.plan_tree import ATTENTION, keep, opened_parts, plan_tree, shown
 from duban.tasks.plan_views import list_plans, plan_detail
 from duban.tasks.review import (
     NewDepartment,
@@ -46,6 +50,9 @@ def plans(request: Request, session: SessionDep, user: OfficeUser) -> Response:
     return render(request, "plans.html", {"plans": found, "progress": progress})
 
 
+FILTERS = ("attention", *ATTENTION)
+
+
 def review_page(
     request: Request,
     session: Session,
@@ -54,17 +61,15 @@ def review_page(
     error: DubanError | None = None,
     values: FormData | None = None,
 ) -> Response:
-    """The review page of a plan (again with `error` and the values as typed)."""
-    plan = plan_detail(session, plan_id)
+    """The review page of a plan as the outline of the document (again with `error` and the values as
+    typed): parts in document order with their counts, filters, the units table, edit and bulk edit."""
     review = review_list(session, plan_id)
+    tree = plan_tree(session, plan_id, review)
     choices = session.exec(  # registry order: party and government bodies, then 盟市, then the office's
         select(Department.code, Department.name)
         .where(col(Department.active).is_(True))
         .order_by(col(Department.id))
     ).all()
-    by_path: dict[str, list[Any]] = {}
-    for item in review.items:
-        by_path.setdefault("/".join(item.path), []).append(item)
     failed: dict[int, str] = {}
     if error is not None:
         for problem in error.extra.get("errors", []) or []:
@@ -72,24 +77,64 @@ def review_page(
                 failed[problem["task_id"]] = (
                     f"{problem.get('message_zh', '')} / {problem.get('message_en', '')}"
                 )
+    query = request.query_params
+    show = query.get("show", "")
+    show = show if show in FILTERS else ""
+    edited = _task_number(values.get("task_id") if values else None)
+    editing = edited or _task_number(query.get("edit"))
+    focus = editing or _task_number(query.get("open"))
+    incomplete: list[Any] = (error.extra.get("tasks") or []) if error is not None else []
     context = {
-        "plan": plan,
+        "tree": tree,
         "review": review,
-        "by_path": by_path,
-        "attention": [i for i in review.items if i.disputed or i.missing],
         "error": error,
         "failed": failed,
-        "incomplete": (error.extra.get("tasks") or []) if error is not None else [],
+        "incomplete": incomplete,
         "values": values,
-        "departments": [name for _, name in choices],
         "choices": choices,
+        "dept_options": options_of(choices),
         "units": plan_units(session, plan_id),
         "kinds": list(DepartmentKind),
-        "edited": int(str(values.get("task_id")))
-        if values and str(values.get("task_id") or "").isdigit()
-        else None,
+        "edited": edited,
+        "editing": editing,
+        "show": show,
+        "filters": FILTERS,
+        "keep": keep,
+        "shown": shown,
+        "opened": opened_parts(
+            tree,
+            {focus, *failed, *(_task_number(t.get("id")) for t in incomplete if isinstance(t, dict))},
+            everything=bool(show) or query.get("expand") == "all",
+        ),
+        "debug": query.get("debug") == "1",
+        "selected": set(str(v) for v in values.getlist("task")) if values else set(),
     }
     return render(request, "plan_review.html", context, status_for(error) if error else 200)
+
+
+_OPTION = Markup('<option value="{}"{}>{}</option>')
+_SELECTED = Markup(" selected")
+
+
+def options_of(choices: Sequence[tuple[str, str]]) -> Callable[..., Markup]:
+    """`dept_options(by, selected)`: the registry's departments as <option>s with their full names, made in
+    Python as one piece of markup (a page converts each output's script; 100 departments × 4 pickers would
+    be 800 outputs)."""
+
+    def dept_options(by: str = "name", selected: Iterable[object] = ()) -> Markup:
+        chosen = {str(value) for value in selected}
+        return Markup("").join(
+            _OPTION.format(value, _SELECTED if value in chosen else "", name)
+            for code, name in choices
+            for value in ((code if by == "code" else name),)
+        )
+
+    return dept_options
+
+
+def _task_number(raw: object) -> int | None:
+    text = str(raw or "")
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
 
 
 @router.get("/plans/{plan_id}")
@@ -99,10 +144,11 @@ def plan_review(request: Request, session: SessionDep, user: OfficeUser, plan_id
 
 
 def _names(form: FormData, name: str) -> list[str] | None:
-    raw = form.get(name)
-    if raw is None:
+    """The names a form sends under `name` (pickers and typed lists, "、"-separated), None when absent."""
+    raw = form.getlist(name)
+    if not raw:
         return None
-    text = str(raw)
+    text = "、".join(str(value) for value in raw)
     if len(text) > 2000:
         raise FormInvalid("单位名称过长", "The department list is too long", field=name)
     return split_names(text)
@@ -158,7 +204,7 @@ def edit_one(
         flash(request, f"任务 {task_id} 已修改", f"Task {task_id} updated")
     else:
         flash(request, f"任务 {task_id} 没有变化", f"Task {task_id} unchanged")
-    return redirect(f"/plans/{plan_id}#task-{task_id}")
+    return redirect(f"/plans/{plan_id}?open={task_id}#task-{task_id}")
 
 
 def _selected(form: FormData) -> list[tuple[int, int | None]]:
@@ -180,7 +226,7 @@ def edit_many(
     """Apply one lead / cooperating / deadline to every selected draft task; all or nothing."""
     try:
         lead = _names(form, "lead") or None
-        cooperating = _names(form, "cooperating") if str(form.get("cooperating") or "").strip() else None
+        cooperating = _names(form, "cooperating") if any(form.getlist("cooperating")) else None
         deadline = _deadline(form)
         if lead is None and cooperating is None and deadline is None:
             raise FormInvalid(
@@ -263,7 +309,14 @@ def issue(request: Request, session: SessionDep, user: OfficeUser, form: Form, p
     """交办: issue every draft task of the plan (refused, with the list, while any lacks a lead/deadline)."""
     try:
         plan_detail(session, plan_id)
-        issued = issue_plan(session, plan_id, actor_of(user), getattr(request.state, "request_id", None))
+        issued = issue_plan(
+            session,
+            plan_id,
+            actor_of(user),
+            getattr(request.state, "request_id", None),
+            confirm_past_deadlines=form.get("confirm_past_deadlines") == "1",
+            calendar=working_calendar(session),
+        )
     except DubanError as error:
         return _again(request, session, plan_id, error, form)
     flash(request, f"已交办 {len(issued)} 项任务", f"{len(issued)} tasks issued")

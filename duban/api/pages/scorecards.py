@@ -1,5 +1,6 @@
 """Scorecards: per lead department the on-time rate, average working days overdue, returns and 督办单 by
-colour, per plan the progress — numbers from the same SQL as `/api/v1/stats/departments`, charts as SVG."""
+colour, per plan the progress — numbers from the same SQL as `/api/v1/stats/departments`, charts as SVG —
+and the ranking of departments and 盟市 by score, with the weights it used (the 督办通报 ranks the same)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ from duban.notifications.calendars import working_calendar
 from duban.tasks.enums import NoticeColour, Role, TaskState
 from duban.tasks.plan_views import list_plans
 from duban.workflow.records import DepartmentStats, department_stats
-from duban.workflow.scorecards import PlanProgress, notices_by_colour, plan_progress
+from duban.workflow.scorecards import (
+    PlanProgress,
+    bundled_weights,
+    notices_by_colour,
+    plan_progress,
+    rank_scores,
+    ranking,
+    region_ids,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -147,8 +156,15 @@ def scorecards(request: Request, session: SessionDep, user: PageUser) -> Respons
             },
             403,
         )
-    stats = department_stats(session, start, end, department_id=own, calendar=working_calendar(session))
+    calendar = working_calendar(session)
+    stats = department_stats(session, start, end, department_id=own, calendar=calendar)
     colours = notices_by_colour(session, start, end)
+    weights = bundled_weights()
+    if own is None:
+        ids = [s.department_id for s in stats]
+        scores = rank_scores(stats, colours, region_ids(session, ids), weights)
+    else:  # ranked among all, so the department's place is the real one
+        scores = ranking(session, start, end, calendar=calendar, department_id=own, weights=weights)
     plans = list_plans(session, limit=50, department_id=own)  # a department: issued plans only
     titles = {p.id: p.title for p in plans}
     progress = plan_progress(session, list(titles))
@@ -164,5 +180,9 @@ def scorecards(request: Request, session: SessionDep, user: PageUser) -> Respons
             "plan_chart": plan_chart(titles, progress),
             "plans": plans,
             "progress": progress,
+            "weights": weights,
+            "ranked": [x for x in scores if not x.region],
+            "ranked_regions": [x for x in scores if x.region],
+            "period_query": {k: v.isoformat() for k, v in (("start", start), ("end", end)) if v},
         },
     )

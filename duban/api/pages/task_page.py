@@ -14,14 +14,18 @@ from starlette.datastructures import FormData
 from duban.api.deps import MAX_ID, SessionDep
 from duban.api.pages.web import PageRoute, PageUser, render
 from duban.api.problems import status_for
+from duban.api.routers.records.files import evidence_context
 from duban.api.routers.tasks import actor_of, ensure_readable
 from duban.core.errors import DubanError
 from duban.notifications.calendars import working_calendar
 from duban.notifications.messages import item_of, item_query, outbox_t
-from duban.tasks.models import Department, Target, User
+from duban.tasks.chinese import to_simplified
+from duban.tasks.enums import SupervisionLevel, TaskState
+from duban.tasks.models import Department, Target, Task, User
 from duban.tasks.task_views import task_detail, task_events
 from duban.workflow.board import BoardFilter, board_page
 from duban.workflow.calendar import WorkingCalendar
+from duban.workflow.evidence.completion import rules_of, silent_cooperators
 from duban.workflow.machines import LADDER_ACTION_RULES, TASK_ACTION_RULES, allowed_ladder_actions
 from duban.workflow.models import ExtensionStatus, ReportKind, TaskReport
 from duban.workflow.policy import ISSUED_STATES
@@ -91,8 +95,25 @@ def task_notices(session: Session, task_id: int, calendar: WorkingCalendar) -> l
     return notices
 
 
-def _targets(session: Session, plan_id: int, reports: list[TaskReport]) -> list[dict[str, Any]]:
-    """The plan's targets with the latest value the lead reported for each."""
+# The shortest tail of an indicator's name that ties it to a measure's text ("森林覆盖率", "PM2.5年均浓度").
+INDICATOR_TAIL = 5
+
+
+def indicator_applies(indicator: str, text: str) -> bool:
+    """Whether the measure's text speaks of the indicator: it names the indicator, or the quantity it
+    measures (its last five characters or more, e.g. "排放总量" of "氨氮排放总量" needs "氮排放总量")."""
+    indicator = indicator.strip()
+    if not indicator or not text:
+        return False
+    tail = min(INDICATOR_TAIL, len(indicator))
+    return indicator[-tail:] in text or to_simplified(indicator[-tail:]) in to_simplified(text)
+
+
+def _targets(
+    session: Session, plan_id: int, measure_id: int | None, text: str, reports: list[TaskReport]
+) -> list[dict[str, Any]]:
+    """The plan's targets this task answers for (linked to its measure, or named in its text), with the
+    latest value the lead reported for each; never the whole plan's table."""
     latest: dict[int, dict[str, Any]] = {}
     for report in reports:
         if report.kind is not ReportKind.progress:
@@ -103,7 +124,23 @@ def _targets(session: Session, plan_id: int, reports: list[TaskReport]) -> list[
     targets = session.exec(
         select(Target).where(Target.plan_id == plan_id).order_by(col(Target.id)).limit(200)
     ).all()
-    return [{"target": t, "reported": latest.get(t.id or 0)} for t in targets]
+    return [
+        {"target": t, "reported": latest.get(t.id or 0)}
+        for t in targets
+        if (measure_id is not None and t.measure_id == measure_id)
+        or (t.id or 0) in latest
+        or indicator_applies(t.indicator, text)
+    ]
+
+
+def _measure_of(session: Session, task_id: int) -> int | None:
+    task = session.get(Task, task_id)
+    return task.measure_id if task is not None else None
+
+
+def _asks_contributions(session: Session, task_id: int) -> bool:
+    rules = rules_of(session, task_id)
+    return rules is not None and rules.contributions == "or_reason"
 
 
 def task_page(
@@ -147,15 +184,31 @@ def task_page(
         "event_limit": EVENT_LIMIT,
         "reports": reports,
         "report_departments": names,
-        "targets": _targets(session, detail.plan_id, reports),
+        "targets": _targets(
+            session,
+            detail.plan_id,
+            _measure_of(session, task_id),
+            f"{detail.title}\n{detail.measure_text}",
+            reports,
+        ),
         "extensions": extensions,
+        "evidence": evidence_context(session, task_id, relation, header.state),
         "pending_extension": next((e for e in extensions if e.status is ExtensionStatus.pending), None),
         "notices": task_notices(session, task_id, calendar),
         "ladder_actions": ladder,
         "ladder_labels": {a: rule.label_zh for a, rule in LADDER_ACTION_RULES.items()},
         "action_labels": {a: rule.label_zh for a, rule in TASK_ACTION_RULES.items()},
         "reason_actions": REASON_ACTIONS,
+        "state_labels": {state.value: state.label for state in TaskState},
+        "level_labels": {level.value: level.label for level in SupervisionLevel},
         "can_report": relation == "lead" and header.state in PROGRESS_STATES,
+        "silent_cooperators": (
+            silent_cooperators(session, header)
+            if relation == "lead"
+            and header.state in PROGRESS_STATES
+            and _asks_contributions(session, task_id)
+            else {}
+        ),
         "can_contribute": relation == "cooperating" and header.state in CONTRIBUTION_STATES,
         "can_extend": relation == "lead" and header.state in REQUEST_STATES,
         "error": error,

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from duban.api.deps import MAX_ID, SessionDep
+from duban.api.pages.batch import BatchReport, report_of, selected_items
 from duban.api.pages.task_page import task_page
 from duban.api.pages.web import (
     DepartmentUser,
@@ -22,16 +23,19 @@ from duban.api.pages.web import (
     PageRoute,
     PageUser,
     flash,
+    flash_error,
     form_version,
     redirect,
     render,
+    safe_next,
     trail,
 )
-from duban.api.routers.tasks import actor_of
+from duban.api.routers.tasks import actor_of, ensure_readable
 from duban.core.errors import DubanError
 from duban.notifications.calendars import working_calendar
 from duban.tasks.enums import Role, TaskState
 from duban.tasks.models import User
+from duban.workflow.batch import BatchOptions, run_batch
 from duban.workflow.board import BoardFilter, BoardRow, board_page, bucket_counts
 from duban.workflow.board_rules import BUCKETS
 from duban.workflow.machines import TASK_ACTION_RULES, Actor, TaskRelation, actor_kind, allowed_actions
@@ -63,6 +67,14 @@ def my_tasks(request: Request, session: SessionDep, user: PageUser) -> Response:
     """The department's tasks by bucket; the office is sent to the board with every light."""
     if user.role is not Role.department or user.department_id is None:
         return redirect("/overdue?light=red&light=yellow&light=green")
+    return my_tasks_page(request, session, user)
+
+
+def my_tasks_page(
+    request: Request, session: Session, user: User, report: BatchReport | None = None
+) -> Response:
+    """我的任务 (again with a batch's report naming each refused row)."""
+    assert user.department_id is not None
     calendar = working_calendar(session)
     counts = bucket_counts(session, user.department_id, calendar)
     bucket = request.query_params.get("bucket", "")
@@ -81,6 +93,7 @@ def my_tasks(request: Request, session: SessionDep, user: PageUser) -> Response:
     )
     page = board_page(session, flt, calendar)
     actor = actor_of(user)
+    actions = {row.id: [a for a in row_actions(actor, row) if a in ROW_ACTIONS] for row in page.rows}
     return render(
         request,
         "my_tasks.html",
@@ -89,13 +102,32 @@ def my_tasks(request: Request, session: SessionDep, user: PageUser) -> Response:
             "buckets": BUCKETS,
             "counts": counts,
             "page": page,
-            "actions": {
-                row.id: [a for a in row_actions(actor, row) if a in ROW_ACTIONS] for row in page.rows
-            },
+            "actions": actions,
+            "signable": [row for row in page.rows if "accept" in actions[row.id]],
             "action_labels": {a: rule.label_zh for a, rule in TASK_ACTION_RULES.items()},
             "department_id": user.department_id,
+            "report": report,
+            "page_number": number,
         },
     )
+
+
+@router.post("/tasks/batch/accept")
+def batch_accept(request: Request, session: SessionDep, user: DepartmentUser, form: Form) -> Response:
+    """批量签收: sign for every ticked task, each its own action; refused rows are listed with the reason."""
+    try:
+        items = selected_items(form)
+    except DubanError as error:
+        flash_error(request, error)
+        return redirect(safe_next(form.get("back"), "/tasks"))
+    options = BatchOptions(
+        guard=lambda unit, header: ensure_readable(unit, user, header), **trail(request, user)
+    )
+    report = report_of(session, "签收", run_batch(session, "accept", actor_of(user), items, options))
+    if report.refused:
+        return my_tasks_page(request, session, user, report)
+    flash(request, f"已签收 {report.done} 项任务", f"Signed for {report.done} tasks")
+    return redirect(safe_next(form.get("back"), "/tasks"))
 
 
 def _submit(
@@ -168,6 +200,16 @@ def _percent(form: FormData, required: bool) -> int | None:
     return int(raw)
 
 
+def _reasons(form: FormData) -> dict[int, str]:
+    """The lead's written reason per silent cooperating unit (`missing_<department id>` fields)."""
+    reasons: dict[int, str] = {}
+    for key, value in form.multi_items():
+        name = key.removeprefix("missing_")
+        if name != key and name.isdigit() and isinstance(value, str) and value.strip():
+            reasons[int(name)] = _text(form, key, 1000)
+    return reasons
+
+
 def _indicators(form: FormData) -> list[IndicatorValue]:
     values = []
     for key, raw in form.multi_items():
@@ -199,6 +241,7 @@ def post_progress(
             _text(form, "text", 20_000),
             _indicators(form),
             **trail(request, user),
+            missing_contributions=_reasons(form),
         )
         return "进展已报送", "Progress reported"
 

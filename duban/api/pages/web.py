@@ -7,8 +7,10 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Final, TypedDict
@@ -25,7 +27,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from duban.api.deps import MAX_ID, SessionDep
 from duban.api.pages.i18n import english
+from duban.api.pages.runtime_banner import reminders_stopped
 from duban.api.problems import register_error_status, status_for
+from duban.api.users import PasswordChangeRequired
 from duban.core import clock
 from duban.core.config import get_settings
 from duban.core.errors import DubanError
@@ -163,8 +167,8 @@ async def checked_form(request: Request) -> FormData:
 Form = Annotated[FormData, Depends(checked_form)]
 
 
-def current_user(request: Request, session: SessionDep) -> User:
-    """The signed-in, active user, or LoginRequired."""
+def signed_in_user(request: Request, session: SessionDep) -> User:
+    """The signed-in, active user (even one that must still change its initial password), or LoginRequired."""
     user_id = request.session.get("uid")
     user = session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.active:
@@ -177,7 +181,17 @@ def current_user(request: Request, session: SessionDep) -> User:
     return user
 
 
+def current_user(request: Request, session: SessionDep) -> User:
+    """The signed-in, active user, or LoginRequired; PasswordChangeRequired (to /password) while it still
+    has its initial password."""
+    user = signed_in_user(request, session)
+    if user.must_change_password:
+        raise PasswordChangeRequired("请先修改初始密码", "Change your initial password first")
+    return user
+
+
 PageUser = Annotated[User, Depends(current_user)]
+AnyPageUser = Annotated[User, Depends(signed_in_user)]
 
 
 def office_user(user: PageUser) -> User:
@@ -240,10 +254,29 @@ class Original(str):
     __slots__ = ()
 
 
+_page_language: ContextVar[str] = ContextVar("duban_page_language", default="zh")
+_BILINGUAL = re.compile(r"^(?P<zh>[^/]*[\u4e00-\u9fff][^/]*?) / (?P<en>[A-Za-z].*)$", re.DOTALL)
+
+
+def one_language(value: str, lang: str) -> str:
+    """The part of a stored "中文 / English" text (an event's actor, a deadline note) in the page's language;
+    any other text as it is."""
+    found = _BILINGUAL.match(value)
+    if found is None:
+        return value
+    english_part = found.group("en")
+    if sum(ch.isascii() for ch in english_part) < 0.7 * len(english_part):
+        return value  # a slash inside Chinese text, not a translation
+    return english_part if lang == "en" else found.group("zh")
+
+
 def _display(value: object) -> object:
-    """Every string a page shows is in simplified script (plans may be written in traditional), but 原文."""
+    """Every string a page shows is in simplified script (plans may be written in traditional), but 原文,
+    and in the page's language only when it was stored in both."""
     if not isinstance(value, str) or isinstance(value, Original) or value.isascii():
         return value
+    if not isinstance(value, Markup) and " / " in value:
+        value = one_language(value, _page_language.get())
     converted = to_simplified(value)
     if converted == value:
         return value
@@ -313,9 +346,14 @@ def render(
         "path": request.url.path,
         "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "query_with": _query_with(request),
+        "reminders_stopped": lambda: reminders_stopped(getattr(request.state, "db_session", None)),
         **(context or {}),
     }
-    html = environment().get_template(template).render(values)
+    token = _page_language.set(lang)
+    try:
+        html = environment().get_template(template).render(values)
+    finally:
+        _page_language.reset(token)
     return HTMLResponse(html, status_code=status)
 
 
@@ -344,6 +382,8 @@ class PageRoute(APIRoute):
                 response = await handler(request)
             except LoginRequired:
                 response = _login_redirect(request)
+            except PasswordChangeRequired:
+                response = RedirectResponse("/password", status_code=303)
             except DubanError as error:
                 response = error_page(request, status_for(error), error.message_zh, error.message_en)
             except RequestValidationError:

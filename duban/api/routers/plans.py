@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from duban.api.auth import CurrentUser, require_roles
 from duban.api.deps import MAX_ID, CursorId, PlanId, SessionDep
 from duban.api.problems import PROBLEM_RESPONSES, problem_response, register_error_status
+from duban.api.routers import past_deadlines
 from duban.api.uploads import filename_header, json_body
 from duban.tasks.enums import Role
 from duban.tasks.models import User
@@ -255,3 +256,7 @@ def get_plan(session: SessionDep, user: CurrentUser, plan_id: PlanId) -> PlanDet
     """One plan: the outline it was read into, its targets and its tasks with their proposed departments;
     a department reads an issued plan with only the issued tasks it leads or cooperates on (draft: 403)."""
     return plan_detail(session, plan_id, department_id=_reader_department(user))
+
+
+# Deadlines already past on the issue date (issue 14 item 7): listed, set anew in bulk, confirmed at issue.
+router.include_router(past_deadlines.router)

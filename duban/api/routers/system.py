@@ -19,17 +19,41 @@ from duban.api.throttle import client_address, guarded_sign_in
 from duban.api.users import public_user
 from duban.core.config import get_settings
 from duban.notifications.celery_app import broker_reachable
+from duban.notifications.heartbeat import RuntimeStatus, runtime_status
 from duban.tasks.models import UserPublic
 
 router = APIRouter()
 
 
+class WorkerHealth(BaseModel):
+    """The heartbeats of the workers (per queue) and of beat: `ok`, `stale` or `missing`; ages in seconds."""
+
+    status: str
+    last_seen: str | None = None
+    age_seconds: float | None = None
+    stale_after_seconds: float | None = None
+    queues: dict[str, float | None] = {}
+    beat_age_seconds: float | None = None
+
+
+class SweepHealth(BaseModel):
+    """The last completed sweep: `ok`, `pending` (the worker has just come up), `stale` or `missing`."""
+
+    status: str
+    last_completed: str | None = None
+    age_seconds: float | None = None
+    stale_after_seconds: float | None = None
+
+
 class Health(BaseModel):
-    """What /healthz reports."""
+    """What /healthz reports; `expect_worker` false: worker and sweep reported, not required here."""
 
     status: str
     database: str
     broker: str
+    worker: WorkerHealth
+    sweep: SweepHealth
+    expect_worker: bool
 
 
 class TokenResponse(BaseModel):
@@ -42,23 +66,36 @@ class TokenResponse(BaseModel):
 
 @router.get("/healthz", response_model=Health, tags=["system"], responses={503: PROBLEM_RESPONSES[503]})
 def healthz(session: SessionDep) -> Any:
-    """Liveness and readiness: the database answers and the broker is reachable."""
+    """Readiness: the database answers, the broker is reachable, a worker heartbeat is younger than
+    DUBAN_HEARTBEAT_STALE_SECONDS and a sweep completed within DUBAN_SWEEP_STALE_INTERVALS intervals."""
     checks = {"database": "ok", "broker": "ok"}
-    try:
-        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
-        session.rollback()  # so that the request's commit does not trip over the failed transaction
+    runtime = RuntimeStatus(bool(get_settings().expect_worker), {"status": "unknown"}, {"status": "unknown"})
     if not broker_reachable(timeout=2.0):
         checks["broker"] = "error: unreachable"
-    if all(value == "ok" for value in checks.values()):
-        return Health(status="ok", **checks)
+    try:
+        session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        runtime = runtime_status(session)
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    # Nothing was written: end the transaction now (on SQLite it holds the write lock) rather than after
+    # the response, and so that the request's commit does not trip over a failed one.
+    session.rollback()
+    report: dict[str, Any] = {
+        **checks,
+        "worker": runtime.worker,
+        "sweep": runtime.sweep,
+        "expect_worker": runtime.expected,
+    }
+    if all(value == "ok" for value in checks.values()) and runtime.healthy:
+        return Health(status="ok", **report)
+    failing = [name for name, value in checks.items() if value != "ok"]
+    if not runtime.healthy:
+        failing += [name for name in ("worker", "sweep") if report[name]["status"] not in ("ok", "pending")]
     return problem_response(
         503,
-        f"依赖服务不可用 / Dependencies unavailable: {checks}",
+        f"服务异常：{'、'.join(failing)} / Unhealthy: {', '.join(failing)}",
         "unhealthy",
-        database=checks["database"],
-        broker=checks["broker"],
+        **report,
     )
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from duban.api.auth import CurrentUser, admit, authenticate, bearer_token
-from duban.api.deps import CursorId, IdQuery, PlanId, SessionDep, TaskId
+from duban.api.deps import CursorId, IdQuery, SessionDep, TaskId
 from duban.api.idempotency import (
     IDEMPOTENCY_KEY_MAX,
     IdempotencyInFlight,
@@ -23,8 +23,10 @@ from duban.api.idempotency import (
     request_hash,
 )
 from duban.api.problems import PROBLEM_RESPONSES, PreconditionRequired, register_error_status, too_long
+from duban.api.routers.batch_schemas import BatchActionBody, BatchActionResult, BatchItemResult, problem_of
 from duban.api.security import TOKEN_PREFIX, decode_access_token
 from duban.core.db import Unit, backend_name, unit_scope
+from duban.core.errors import DubanError
 from duban.tasks.enums import Role, TaskState
 from duban.tasks.models import Task, User
 from duban.tasks.task_views import (
@@ -36,8 +38,17 @@ from duban.tasks.task_views import (
     task_detail,
     task_events,
 )
+from duban.workflow.batch import (
+    BATCH_ACTIONS,
+    BatchItem,
+    BatchOptions,
+    BatchRefused,
+    ItemFailed,
+    ItemResult,
+    check_batch,
+    run_batch,
+)
 from duban.workflow.errors import ActionForbidden
-from duban.workflow.issuing import issue_plan
 from duban.workflow.machines import TASK_ACTIONS, Actor
 from duban.workflow.service import (
     IssueRefused,
@@ -56,9 +67,11 @@ router = APIRouter(prefix="/api/v1", tags=["tasks"])
 register_error_status(StaleVersion, 412)
 register_error_status(IssueRefused, 422)
 register_error_status(ActionForbidden, 403)
+register_error_status(BatchRefused, 422)
 register_error_status(IdempotencyKeyReused, 422)
 register_error_status(IdempotencyInFlight, 409)
 
+BATCH_ACTION_PATTERN = f"^({'|'.join(BATCH_ACTIONS)})$"
 ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 409, 412, 422, 428)
 }
@@ -110,14 +123,6 @@ class ActionResult(BaseModel):
     to_state: TaskState
     event_id: int
     task: ActionTask
-
-
-class PlanIssueResult(BaseModel):
-    """The tasks a plan issue moved to assigned."""
-
-    plan_id: int
-    issued: int
-    task_ids: list[int]
 
 
 def _scope(user: User) -> int | None:
@@ -284,6 +289,66 @@ def _act(
     return Response(result.model_dump_json(), media_type="application/json", headers=headers)
 
 
+def _item_result(result: ItemResult, user: User) -> BatchItemResult:
+    if isinstance(result, ItemFailed):
+        problem = problem_of(result.error)
+        current = result.error.extra.get("etag")
+        return BatchItemResult(
+            id=result.task_id,
+            status=int(problem["status"]),
+            etag=current if isinstance(current, str) else None,
+            problem=problem,
+        )
+    return BatchItemResult(
+        id=result.task_id,
+        status=200,
+        etag=etag(result.version),
+        version=result.version,
+        moved_from=result.moved_from,
+        moved_to=result.moved_to,
+        event_id=result.event_id,
+        allowed_actions=actions_for(actor_of(user), result.header) if result.header else None,
+    )
+
+
+@router.post(
+    "/tasks/actions/{action}",
+    response_model=BatchActionResult,
+    responses={s: PROBLEM_RESPONSES[s] for s in (401, 404, 422)},
+)
+def post_batch_action(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    action: Annotated[str, Path(pattern=BATCH_ACTION_PATTERN, description="、".join(BATCH_ACTIONS))],
+    body: BatchActionBody,
+) -> BatchActionResult:
+    """Take one action on many tasks (at most 200): each item is its own action (its own authorization,
+    If-Match check and event) and answers for itself, in order: `status` 200 with the new `etag`, or the
+    problem the single-task route would answer (403, 404, 409, 412 with the current version …)."""
+    check_batch(action, [BatchItem(item.id) for item in body.items])
+    answers: dict[int, ItemResult] = {}
+    ready: list[tuple[int, BatchItem]] = []
+    for position, item in enumerate(body.items):
+        try:
+            ready.append((position, BatchItem(item.id, parse_if_match(item.if_match))))
+        except DubanError as error:
+            answers[position] = ItemFailed(item.id, error)
+    options = BatchOptions(
+        reason=body.reason,
+        new_lead_id=body.new_lead_id,
+        request_id=getattr(request.state, "request_id", None),
+        actor_label=user.label,
+        guard=lambda unit, header: ensure_readable(unit, user, header),
+    )
+    if ready:
+        done = run_batch(session, action, actor_of(user), [item for _, item in ready], options)
+        answers.update({position: result for (position, _), result in zip(ready, done, strict=True)})
+    items = [_item_result(answers[position], user) for position in range(len(body.items))]
+    succeeded = sum(1 for item in items if item.status == 200)
+    return BatchActionResult(action=action, succeeded=succeeded, failed=len(items) - succeeded, items=items)
+
+
 @router.get("/tasks", response_model=TaskPage, responses={s: PROBLEM_RESPONSES[s] for s in (401, 422)})
 def get_tasks(
     session: SessionDep,
@@ -344,21 +409,3 @@ def get_events(
     """The task's audit log: who did what, when, from which state to which, and why."""
     ensure_readable(session, user, load_header(session, task_id))
     return task_events(session, task_id, after_id, limit)
-
-
-@router.post(
-    "/plans/{plan_id}/issue",
-    response_model=PlanIssueResult,
-    tags=["plans"],
-    responses={s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 422)},
-)
-def post_plan_issue(
-    request: Request, session: SessionDep, user: CurrentUser, plan_id: PlanId
-) -> PlanIssueResult:
-    """交办: issue every draft task of the plan at once; refused, with the list, while any lacks a lead
-    or a deadline."""
-    from duban.tasks.plan_views import plan_detail
-
-    plan_detail(session, plan_id)  # 404 for an unknown plan
-    issued = issue_plan(session, plan_id, actor_of(user), getattr(request.state, "request_id", None))
-    return PlanIssueResult(plan_id=plan_id, issued=len(issued), task_ids=issued)

@@ -52,6 +52,8 @@ class User(SQLModel, table=True):
     department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
     password_hash: str | None = Field(default=None, max_length=256)
     active: bool = Field(default=True)
+    # An initial password someone else chose (the development accounts): changed before anything else.
+    must_change_password: bool = Field(default=False)
     created_at: datetime = created_at_field()
 
     @property
@@ -61,7 +63,15 @@ class User(SQLModel, table=True):
 
 
 # What a request needs of its caller: read on every request, so without the hash and the times.
-REQUEST_USER_COLUMNS: Final = ("id", "username", "display_name", "role", "department_id", "active")
+REQUEST_USER_COLUMNS: Final = (
+    "id",
+    "username",
+    "display_name",
+    "role",
+    "department_id",
+    "active",
+    "must_change_password",
+)
 
 
 def user_from_row(row: Sequence[Any]) -> User:
@@ -70,7 +80,14 @@ def user_from_row(row: Sequence[Any]) -> User:
     # __init__ would configure the mappers on first use; model_construct does not (2 µs once they are).
     configure_mappers()
     found = dict(zip(REQUEST_USER_COLUMNS, row, strict=True))
-    return User.model_construct(**{**found, "role": Role(found["role"]), "active": bool(found["active"])})
+    return User.model_construct(
+        **{
+            **found,
+            "role": Role(found["role"]),
+            "active": bool(found["active"]),
+            "must_change_password": bool(found["must_change_password"]),
+        }
+    )
 
 
 class UserPublic(SQLModel):

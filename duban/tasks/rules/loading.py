@@ -17,6 +17,10 @@ from duban.tasks.rules.model import Rule, RuleOrigin, RuleSet
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+$")
+# The region's party committee and its government themselves: a document may write them as responsible
+# (自治区党委、政府负责…) and then they are kept, but a rule never proposes them: a 交办 goes to a body that
+# does the work, not to the 党委's or the government's mailbox.
+_GOVERNING_BODY = re.compile(r"^(?:内蒙古)?(?:自治区)?(?:党委|人民政府|政府)$")
 MAX_PHRASES = 200
 
 
@@ -38,6 +42,11 @@ class _Problems:
                 f"The responsibility rules ({label}) have {len(self.items)} problems",
                 errors=self.items,
             )
+
+
+def is_governing_body(name: str) -> bool:
+    """Whether `name` is the region's party committee or government itself (never a rule's proposal)."""
+    return bool(_GOVERNING_BODY.match(name))
 
 
 def _strings(value: Any) -> list[str] | None:
@@ -76,9 +85,19 @@ def _rule(
         )
     if not lists["lead"]:
         problems.add(index, rule_id, "lead", "规则必须指定牵头单位", "a rule needs a lead department")
-    known = {entry.code for entry in registry.departments}
+    known = {entry.code: entry for entry in registry.departments}
     for key in ("lead", "cooperating"):
         for code in lists[key]:
+            if code in known and is_governing_body(known[code].name):
+                problems.add(
+                    index,
+                    rule_id,
+                    key,
+                    f"规则不能提出{known[code].name}本身为{'牵头' if key == 'lead' else '配合'}单位，"
+                    "请写承办的部门",
+                    f"a rule may not propose {code} (the party committee or the government itself); "
+                    "name the department that does the work",
+                )
             if code not in known:
                 close = "、".join(f"{e.name}（{e.code}）" for e in registry.suggest(code))
                 problems.add(

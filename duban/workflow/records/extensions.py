@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from duban.tasks.enums import Role, SupervisionLevel, TaskState
 from duban.tasks.errors import NotFoundError
 from duban.tasks.models import Task
 from duban.workflow.errors import ActionForbidden, RecordNotAllowed, WorkflowError
+from duban.workflow.evidence.files import attach
 from duban.workflow.machines import Actor
 from duban.workflow.models import ExtensionRequest, ExtensionStatus
 from duban.workflow.records._common import (
@@ -41,8 +43,10 @@ def request_extension(
     *,
     request_id: str | None = None,
     actor_label: str = "",
+    file_ids: Sequence[int] = (),
 ) -> ExtensionRequest:
-    """The lead asks, on or before the current deadline, for a later one; one pending request per task."""
+    """The lead asks, on or before the current deadline, for a later one; one pending request per task;
+    `file_ids`: evidence the lead uploaded for the task, carried by the request."""
     header = load_header(session, task_id)
     if ensure_visible(actor, header) != "lead":
         raise ActionForbidden(
@@ -105,6 +109,8 @@ def request_extension(
     )
     session.add(extension)
     session.flush()
+    assert extension.id is not None
+    files = attach(session, task_id, actor, file_ids, "extension", extension.id)
     write_event(
         session,
         task_id,
@@ -115,6 +121,7 @@ def request_extension(
             "extension_id": extension.id,
             "current_deadline": deadline.isoformat(),
             "requested_deadline": requested_deadline.isoformat(),
+            "files": files,
         },
         request_id=request_id,
         actor_label=actor_label,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import sqlalchemy as sa
@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from duban.tasks.enums import TaskState
 from duban.workflow.errors import ActionForbidden, RecordNotAllowed
+from duban.workflow.evidence.files import attach, pending_files, record_waivers
 from duban.workflow.machines import Actor
 from duban.workflow.models import ReportKind, TaskReport
 from duban.workflow.records._common import (
@@ -22,7 +23,7 @@ from duban.workflow.records._common import (
     resolve_indicators,
     write_event,
 )
-from duban.workflow.service import ensure_visible, load_header
+from duban.workflow.service import TaskHeader, ensure_visible, load_header
 
 PROGRESS_STATES: Final = frozenset({TaskState.in_progress, TaskState.returned})
 CONTRIBUTION_STATES: Final = frozenset({TaskState.assigned, TaskState.in_progress, TaskState.returned})
@@ -56,8 +57,12 @@ def add_progress(
     *,
     request_id: str | None = None,
     actor_label: str = "",
+    file_ids: Sequence[int] = (),
+    missing_contributions: Mapping[int, str] | None = None,
 ) -> TaskReport:
-    """进展报送: the lead reports while the task is in progress or returned; writes a "progress" event."""
+    """进展报送: the lead reports while the task is in progress or returned; writes a "progress" event.
+    `file_ids`: evidence the lead uploaded for the task; `missing_contributions`: cooperating department id
+    → the lead's written reason why its contribution is missing."""
     header = load_header(session, task_id)
     kind = ensure_visible(actor, header)
     if kind != "lead":
@@ -83,7 +88,11 @@ def add_progress(
         indicator_values=resolve_indicators(session, task.plan_id, indicator_values),
         attachments=check_attachments(attachments),
     )
-    return _store(session, report, actor, request_id, actor_label)
+    reasons = {
+        department: check_text(reason, "missing_contributions", limit=1000)
+        for department, reason in (missing_contributions or {}).items()
+    }
+    return _store(session, report, actor, request_id, actor_label, file_ids, header, reasons)
 
 
 def add_contribution(
@@ -96,6 +105,7 @@ def add_contribution(
     *,
     request_id: str | None = None,
     actor_label: str = "",
+    file_ids: Sequence[int] = (),
 ) -> TaskReport:
     """配合单位报送: a cooperating unit tells the lead what it did (assigned, in progress or returned)."""
     header = load_header(session, task_id)
@@ -122,15 +132,26 @@ def add_contribution(
         indicator_values=[],
         attachments=check_attachments(attachments),
     )
-    return _store(session, report, actor, request_id, actor_label)
+    return _store(session, report, actor, request_id, actor_label, file_ids, header)
 
 
 def _store(
-    session: Session, report: TaskReport, actor: Actor, request_id: str | None, actor_label: str
+    session: Session,
+    report: TaskReport,
+    actor: Actor,
+    request_id: str | None,
+    actor_label: str,
+    file_ids: Sequence[int],
+    header: TaskHeader,
+    reasons: Mapping[int, str] | None = None,
 ) -> TaskReport:
     session.add(report)
     session.flush()
     assert report.id is not None
+    # With no file named, the report carries what its department uploaded since (the page's upload form).
+    named = file_ids or pending_files(session, report.task_id, actor.department_id)
+    files = attach(session, report.task_id, actor, named, "report", report.id)
+    record_waivers(session, report.task_id, header, report.id, reasons or {})
     write_event(
         session,
         report.task_id,
@@ -141,6 +162,7 @@ def _store(
             "percent": report.percent,
             "indicators": len(report.indicator_values),
             "attachments": len(report.attachments),
+            "files": files,
         },
         request_id=request_id,
         actor_label=actor_label,

@@ -216,10 +216,11 @@ def test_department_signs_for_a_task_and_reports(chromium: Any, live_app: dict[s
     assert "已完成 3 个旗县的农村牧区环境整治验收" in page.locator("#reports").inner_text()
     _shot(page, "06-department-progress-reported.png", full=True)
 
-    page.click("#do-submit")
-    page.wait_for_selector("p.flash.ok")
-    assert "办理中 → 已报送" in page.locator("p.flash.ok").inner_text()
-    _shot(page, "07-department-submitted.png")
+    page.click("#do-submit")  # at 80% and without evidence: the policy's 办结 requirements are not met
+    refusal = page.locator("#form-error").inner_text()
+    assert "办结报送前还须：报送完成 100% 的最终进展（最近一次为 80%）" in refusal
+    assert "佐证材料" in refusal
+    _shot(page, "07-department-submit-refused.png")
 
     page.goto("/overdue")
     assert "仅供委员会办公室" in page.content()  # the office's board is not for a department

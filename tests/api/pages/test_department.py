@@ -12,6 +12,7 @@ from duban.tasks.enums import TaskState
 from duban.tasks.models import Target, Task, TaskEvent
 from duban.workflow.models import ExtensionRequest, TaskReport
 from tests.api.pages.helpers import PageClient, text_of
+from tests.fixtures.evidence import ready_to_submit
 from tests.fixtures.tasks import TaskWorld
 
 
@@ -72,13 +73,15 @@ def test_a_department_signs_for_reports_and_submits_from_its_pages(
     )
     assert "延期申请已提交" in lead.follow(asked).text
     assert world.session.exec(select(ExtensionRequest).where(ExtensionRequest.task_id == task_id)).one()
+    ready_to_submit(world.session, task_id, world.actor("lead"))  # the final report with its evidence
+    world.session.flush()
     submitted = lead.post(f"/tasks/{task_id}/actions/submit", {})
     assert submitted.status_code == 303
     assert _state(world.session, task_id) is TaskState.submitted
     kinds = world.session.exec(
         select(TaskEvent.kind).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)  # type: ignore[arg-type]
     ).all()
-    assert kinds[-4:] == ["accept", "progress", "extension_requested", "submit"]
+    assert kinds[-5:] == ["accept", "progress", "extension_requested", "progress", "submit"]
 
 
 def test_bad_input_shows_the_form_again_with_the_message_and_writes_nothing(

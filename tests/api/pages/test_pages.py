@@ -110,7 +110,7 @@ def test_plan_review_shows_the_outline_beside_the_proposals_and_edits(
     assert "批量修改完成：2 项任务有变化" in office.follow(bulk).text
     nothing = office.post(f"/plans/{result.plan_id}/bulk-edit", {"form": "bulk", "deadline": "2026-12-15"})
     assert nothing.status_code == 422 and "请先勾选" in nothing.text
-    issued = office.post(f"/plans/{result.plan_id}/issue", {"form": "issue"})
+    issued = office.post(f"/plans/{result.plan_id}/issue", {"form": "issue", "confirm_past_deadlines": "1"})
     assert "已交办 3 项任务" in office.follow(issued).text
     states = departments.exec(select(Task.state).where(Task.plan_id == result.plan_id)).all()
     assert set(states) == {TaskState.assigned}
@@ -134,7 +134,7 @@ def test_issuing_a_plan_with_a_task_lacking_a_lead_lists_it(
     departments.flush()
     office = signed_in("office")
     assert "缺牵头单位" in office.get(f"/plans/{result.plan_id}").text
-    refused = office.post(f"/plans/{result.plan_id}/issue", {"form": "issue"})
+    refused = office.post(f"/plans/{result.plan_id}/issue", {"form": "issue", "confirm_past_deadlines": "1"})
     assert refused.status_code == 422
     assert "缺少牵头单位或完成时限" in refused.text and f'href="#task-{tasks[2].id}"' in refused.text
     states = departments.exec(select(Task.state).where(Task.plan_id == result.plan_id)).all()

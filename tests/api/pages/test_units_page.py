@@ -28,7 +28,7 @@ def test_the_review_page_lists_unresolved_units_and_maps_one(
     assert re.search(r'<option value="zjt">自治区住房城乡建设厅</option>', units)
     assert 'name="csrf_token"' in units and "<script" not in page.text
     assert "未对应部门" in text_of(page.text)
-    refused = office.post(f"/plans/{result.plan_id}/issue", {"form": "issue"})
+    refused = office.post(f"/plans/{result.plan_id}/issue", {"form": "issue", "confirm_past_deadlines": "1"})
     assert refused.status_code == 422
     assert f"措施 一/(二) 的牵头单位“{CENTRE}”尚未对应到部门名录中的部门" in text_of(refused.text)
     empty = office.post(f"/plans/{result.plan_id}/units/resolve", {"form": "unit", "name": CENTRE})

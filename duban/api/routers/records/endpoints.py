@@ -13,13 +13,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
 from duban.api.auth import CurrentUser
 from duban.api.deps import CursorId, ExtensionId, SessionDep, TaskId
 from duban.api.idempotency import IDEMPOTENCY_KEY_MAX, claim, remember, request_hash
 from duban.api.problems import PROBLEM_RESPONSES, register_error_status
+from duban.api.routers.records.files import store_uploads
+from duban.api.routers.records.forms import read_record, record_body
 from duban.api.routers.records.schemas import (
     DecisionIn,
     DecisionResult,
@@ -36,6 +40,7 @@ from duban.notifications.calendars import working_calendar
 from duban.tasks.enums import Role
 from duban.tasks.models import Department, Task, User
 from duban.workflow.errors import ActionForbidden, RecordInvalid
+from duban.workflow.evidence.files import files_of_records
 from duban.workflow.models import ExtensionRequest, ExtensionStatus, ReportKind, TaskReport
 from duban.workflow.records import (
     Attachment,
@@ -68,12 +73,18 @@ def _responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: PROBLEM_RESPONSES[status] for status in statuses}
 
 
-def _report_view(report: TaskReport, department: Department | None) -> ReportView:
+def _report_view(
+    session: Session, report: TaskReport, department: Department | None, file_ids: list[int] | None = None
+) -> ReportView:
+    if file_ids is None:
+        assert report.id is not None
+        file_ids = files_of_records(session, "report", [report.id])[report.id]
     return ReportView.model_validate(
         {
             **report.model_dump(),
             "department_code": department.code if department else None,
             "department_name": department.name if department else None,
+            "file_ids": file_ids,
         }
     )
 
@@ -113,28 +124,36 @@ def _request_id(request: Request) -> str | None:
     status_code=201,
     response_model=ReportView,
     tags=["records"],
-    responses=_responses(401, 403, 404, 409, 422),
+    responses=_responses(401, 403, 404, 409, 413, 415, 422),
+    openapi_extra=record_body(ReportIn),
 )
-def post_progress(
+async def post_progress(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
     task_id: TaskId,
-    body: ReportIn,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    """进展报送 (lead, in progress or returned) or 配合单位报送 (cooperating unit, assigned to returned)."""
+) -> Any:
+    """进展报送 (lead, in progress or returned) or 配合单位报送 (cooperating unit, assigned to returned).
+
+    JSON, or a multipart form with the same fields (`indicator_values` and `missing_contributions` as JSON
+    text) and the 佐证材料 as `file` parts, stored and attached in the same transaction."""
+    read = await read_record(request, ReportIn)
+    if isinstance(read, Response):
+        return read
+    body, uploads = read
     actor = actor_of(user)
     label = user.label
 
     def produce() -> tuple[int, BaseModel, dict[str, str]]:
         relation = kind_of(actor, load_header(session, task_id))
         attachments = [Attachment(**item.model_dump()) for item in body.attachments]
+        file_ids = [*body.file_ids, *(view.id for view in store_uploads(session, user, task_id, uploads))]
         if relation == "cooperating":
-            if body.indicator_values:
+            if body.indicator_values or body.missing_contributions:
                 raise RecordInvalid(
-                    "指标值由牵头单位在进展报送中填报",
-                    "Indicator values are reported by the lead in its progress reports",
+                    "指标值和未报送配合情况的说明由牵头单位在进展报送中填报",
+                    "Indicator values and reasons for missing contributions are the lead's to report",
                     code="indicator_values_lead_only",
                 )
             report = add_contribution(
@@ -146,6 +165,7 @@ def post_progress(
                 attachments,
                 request_id=_request_id(request),
                 actor_label=label,
+                file_ids=file_ids,
             )
         else:
             values = [IndicatorValue(**item.model_dump()) for item in body.indicator_values]
@@ -159,10 +179,28 @@ def post_progress(
                 attachments,
                 request_id=_request_id(request),
                 actor_label=label,
+                file_ids=file_ids,
+                missing_contributions=_waivers(session, body),
             )
-        return 201, _report_view(report, session.get(Department, report.department_id)), {}
+        return 201, _report_view(session, report, session.get(Department, report.department_id)), {}
 
-    return _idempotent(session, user, idempotency_key, request, body, produce)
+    return await run_in_threadpool(_idempotent, session, user, idempotency_key, request, body, produce)
+
+
+def _waivers(session: Session, body: ReportIn) -> dict[int, str]:
+    """`missing_contributions` by department id (422 naming an unknown code)."""
+    reasons: dict[int, str] = {}
+    for index, item in enumerate(body.missing_contributions):
+        found = session.exec(select(Department).where(Department.code == item.department)).first()
+        if found is None or found.id is None:
+            raise RecordInvalid(
+                f"单位代码“{item.department}”不存在",
+                f"missing_contributions[{index}]: no department has the code {item.department!r}",
+                code="unknown_department",
+                field=f"missing_contributions[{index}]",
+            )
+        reasons[found.id] = item.reason
+    return reasons
 
 
 @router.get(
@@ -185,14 +223,17 @@ def get_reports(
     more = len(reports) > limit
     reports = reports[:limit]
     departments = {r.department_id: session.get(Department, r.department_id) for r in reports}
+    files = files_of_records(session, "report", (r.id for r in reports if r.id is not None))
     return ReportPage(
-        items=[_report_view(r, departments[r.department_id]) for r in reports],
+        items=[_report_view(session, r, departments[r.department_id], files[r.id or 0]) for r in reports],
         next_after_id=reports[-1].id if more and reports else None,
     )
 
 
-def _extension_view(extension: ExtensionRequest) -> ExtensionView:
-    return ExtensionView.model_validate(extension.model_dump())
+def _extension_view(session: Session, extension: ExtensionRequest) -> ExtensionView:
+    assert extension.id is not None
+    file_ids = files_of_records(session, "extension", [extension.id])[extension.id]
+    return ExtensionView.model_validate({**extension.model_dump(), "file_ids": file_ids})
 
 
 @router.post(
@@ -200,19 +241,25 @@ def _extension_view(extension: ExtensionRequest) -> ExtensionView:
     status_code=201,
     response_model=ExtensionView,
     tags=["records"],
-    responses=_responses(401, 403, 404, 409, 422),
+    responses=_responses(401, 403, 404, 409, 413, 415, 422),
+    openapi_extra=record_body(ExtensionIn),
 )
-def post_extension(
+async def post_extension(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
     task_id: TaskId,
-    body: ExtensionIn,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    """延期申请: the lead asks, on or before the deadline, for a later one; one pending request per task."""
+) -> Any:
+    """延期申请: the lead asks, on or before the deadline, for a later one; one pending request per task.
+    JSON, or a multipart form with the same fields and the 佐证材料 as `file` parts."""
+    read = await read_record(request, ExtensionIn)
+    if isinstance(read, Response):
+        return read
+    body, uploads = read
 
     def produce() -> tuple[int, BaseModel, dict[str, str]]:
+        file_ids = [*body.file_ids, *(view.id for view in store_uploads(session, user, task_id, uploads))]
         extension = request_extension(
             session,
             task_id,
@@ -221,10 +268,11 @@ def post_extension(
             body.reason,
             request_id=_request_id(request),
             actor_label=user.label,
+            file_ids=file_ids,
         )
-        return 201, _extension_view(extension), {}
+        return 201, _extension_view(session, extension), {}
 
-    return _idempotent(session, user, idempotency_key, request, body, produce)
+    return await run_in_threadpool(_idempotent, session, user, idempotency_key, request, body, produce)
 
 
 @router.get(
@@ -236,7 +284,10 @@ def post_extension(
 def get_task_extensions(session: SessionDep, user: CurrentUser, task_id: TaskId) -> list[ExtensionView]:
     """A task's extension requests, oldest first (office, lead and cooperating units)."""
     ensure_readable(session, user, load_header(session, task_id))
-    return [_extension_view(e) for e in list_extensions(session, actor_of(user), task_id=task_id, limit=1000)]
+    return [
+        _extension_view(session, e)
+        for e in list_extensions(session, actor_of(user), task_id=task_id, limit=1000)
+    ]
 
 
 @router.get(
@@ -254,7 +305,7 @@ def get_extensions(
 ) -> list[ExtensionView]:
     """Extension requests (`status=pending`: the office's queue); a department sees those it asked."""
     found = list_extensions(session, actor_of(user), status=status, after_id=after_id, limit=limit)
-    return [_extension_view(e) for e in found]
+    return [_extension_view(session, e) for e in found]
 
 
 @router.post(
@@ -288,7 +339,7 @@ def post_decision(
         assert task is not None
         session.refresh(task)
         result = DecisionResult(
-            extension=_extension_view(extension),
+            extension=_extension_view(session, extension),
             task_id=extension.task_id,
             deadline=task.deadline,
             original_deadline=task.original_deadline,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,6 +41,15 @@ class IndicatorValueIn(BaseModel):
     note: str = Field(default="", max_length=1000, examples=["2025 年三季度统计"])
 
 
+class MissingContributionIn(BaseModel):
+    """The lead's written reason why a cooperating unit sent no contribution (for 办结)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department: str = Field(min_length=1, max_length=64, description="配合单位代码 / department code")
+    reason: str = Field(min_length=1, max_length=1000, examples=["该单位本期无相关工作，已电话确认"])
+
+
 class ReportIn(BaseModel):
     """A progress report (the lead: percent required) or a contribution (no indicator values)."""
 
@@ -68,6 +78,16 @@ class ReportIn(BaseModel):
     text: str = Field(min_length=1, max_length=20_000, description="进展或配合情况 / what was done")
     indicator_values: list[IndicatorValueIn] = Field(default_factory=list, max_length=100)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    file_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="随本次报送的佐证材料（POST /tasks/{id}/files 的 id）/ evidence uploaded for the task",
+    )
+    missing_contributions: list[MissingContributionIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="未报送配合情况的配合单位及书面说明 / why a cooperating unit's contribution is missing",
+    )
 
 
 class IndicatorValueOut(BaseModel):
@@ -105,6 +125,7 @@ class ReportView(BaseModel):
     text: str
     indicator_values: list[IndicatorValueOut]
     attachments: list[AttachmentOut]
+    file_ids: list[int] = Field(default_factory=list, description="所附佐证材料 / evidence files attached")
     created_at: dt.datetime
 
 
@@ -122,6 +143,7 @@ class ExtensionIn(BaseModel):
 
     requested_deadline: dt.date = Field(examples=["2026-03-31"])
     reason: str = Field(min_length=1, max_length=4000, examples=["设备供货延迟，冬季无法施工"])
+    file_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default_factory=list, max_length=20)
 
 
 class DecisionIn(BaseModel):
@@ -157,6 +179,7 @@ class ExtensionView(BaseModel):
     decided_at: dt.datetime | None
     granted_deadline: dt.date | None
     decision_reason: str
+    file_ids: list[int] = Field(default_factory=list, description="所附佐证材料 / evidence files attached")
     created_at: dt.datetime
 
 

@@ -1,0 +1,172 @@
+"""The office's task page with a PDF and a photograph attached, in a real browser (Chromium through
+Playwright) against the app under uvicorn: the thumbnail renders, the PDF opens in the browser's viewer,
+downloads are attachments. The screenshot goes to var/test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from duban import migrations
+from duban.api.users import create_user
+from duban.core import clock
+from duban.core.config import PROJECT_ROOT
+from duban.core.db import build_engine
+from duban.core.filestore import LocalFileStore
+from duban.tasks.departments import load_departments
+from duban.tasks.enums import Role
+from duban.tasks.models import Task
+from duban.tasks.parser import parse
+from duban.tasks.plans import import_plan
+from duban.workflow.evidence.files import Limits, upload
+from duban.workflow.machines import Actor
+from duban.workflow.records import add_progress
+from duban.workflow.service import apply_action
+from tests.api.pages.helpers import PASSWORD
+from tests.api.pages.test_browser import CHROMIUM, SHOTS
+from tests.conftest import IN_CI
+from tests.fixtures.evidence import image_bytes, pdf_bytes
+from tests.fixtures.services import free_port
+
+pytestmark = pytest.mark.browser
+
+PLAN = "燃煤锅炉整治工作方案\n\n一、重点任务\n（一）推进燃煤锅炉整治。2026年年底前完成全区燃煤锅炉淘汰改造。（自治区生态环境厅牵头，自治区发展改革委配合）\n"
+
+
+def _seed(url: str, files: Path) -> int:
+    """A task in progress whose lead reported with a PDF and a photograph."""
+    migrations.upgrade(url)
+    engine = build_engine(url)
+    try:
+        with Session(engine) as session:
+            clock.set_now("2025-10-15T09:00")
+            load_departments(session)
+            plan_id = import_plan(session, PLAN, parse(PLAN), "方案.txt").plan_id
+            task = session.exec(select(Task).where(Task.plan_id == plan_id)).one()
+            assert task.id is not None
+            create_user(session, "office", Role.office, PASSWORD, None, "委员会办公室 张敏")
+            lead = create_user(session, "sthjt", Role.department, PASSWORD, "sthjt", "生态环境厅 王磊")
+            actor = Actor(role=Role.department, department_id=lead.department_id, user_id=lead.id)
+            apply_action(session, task.id, "issue", Actor(role=Role.office))
+            apply_action(session, task.id, "accept", actor)
+            store, limits = LocalFileStore(files), Limits(1 << 24, 1 << 26)
+            ids = [
+                upload(session, store, task.id, actor, name, io.BytesIO(data), limits).id
+                for name, data in (("锅炉改造验收报告.pdf", pdf_bytes()), ("整改现场.png", _photo()))
+            ]
+            add_progress(
+                session,
+                task.id,
+                actor,
+                60,
+                "已完成 120 台锅炉改造，附验收报告和现场照片",
+                file_ids=[i for i in ids if i],
+            )
+            session.commit()
+            return task.id
+    finally:
+        clock.set_now(None)
+        engine.dispose()
+
+
+def _photo() -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (320, 240), "#d9e6f2")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 120, 280, 220), fill="#6b7b8c")
+    draw.rectangle((120, 40, 160, 120), fill="#8a8f96")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue() or image_bytes()
+
+
+@pytest.fixture(scope="module")
+def evidence_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The app under uvicorn over the seeded database and file store."""
+    folder = tmp_path_factory.mktemp("evidence-live")
+    url = f"sqlite:///{folder / 'duban.sqlite3'}"
+    task_id = _seed(url, folder / "files")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DUBAN_DATABASE_URL": url,
+        "DUBAN_VAR_DIR": str(folder),
+        "DUBAN_NOW": "2025-10-15T10:00",
+        "DUBAN_ENV": "development",
+    }
+    command = [sys.executable, "-m", "uvicorn", "duban.api.app:create_app", "--factory"]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        cwd=str(PROJECT_ROOT),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None, "uvicorn exited"
+            assert time.monotonic() < deadline, "uvicorn did not answer within 60 s"
+            time.sleep(0.2)
+        yield {"base": base, "task": task_id}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_the_office_reviews_a_pdf_and_a_photograph_beside_the_timeline(evidence_app: dict[str, Any]) -> None:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} 不存在 / Chromium is not installed"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    task = evidence_app["task"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            context = browser.new_context(
+                base_url=evidence_app["base"], viewport={"width": 1440, "height": 900}, locale="zh-CN"
+            )
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            page.goto(f"/tasks/{task}")
+            page.fill("input[name=username]", "office")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"**/tasks/{task}")
+            panel = page.locator("#evidence")
+            assert "佐证材料（2）" in panel.inner_text()
+            thumb = panel.locator("img.thumb")
+            thumb.wait_for()
+            # the photograph is shown (served inline under its sandbox CSP), not a broken image
+            assert page.evaluate("img => img.complete && img.naturalWidth", thumb.element_handle()) == 320
+            pdf_link = panel.locator("a.file-name", has_text="锅炉改造验收报告.pdf")
+            assert pdf_link.get_attribute("target") == "_blank"
+            panel.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "20-office-task-evidence.png"), full_page=True)
+            shown = page.request.get(pdf_link.get_attribute("href") or "")
+            assert shown.headers["content-type"] == "application/pdf"
+            assert shown.headers["content-disposition"].startswith("inline;")
+            assert shown.headers["x-content-type-options"] == "nosniff"
+            download = page.request.get(panel.locator("a", has_text="下载").first.get_attribute("href") or "")
+            assert download.headers["content-disposition"].startswith("attachment;")
+        finally:
+            browser.close()
