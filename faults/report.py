@@ -14,7 +14,9 @@ private servers the suite starts on free loopback ports — a PostgreSQL cluster
 shared ones. The clock of every duban process stands on Monday 2025-10-13 10:00 (`DUBAN_NOW`), inside
 office hours, so that no notice waits for the office to open whatever time the suite runs; where time
 must pass (leases of 5 minutes, retries after a backoff), the suite plays beat's dispatcher at the
-simulated moment (`relay(now)`), as beat would a minute or ten later.
+simulated moment (`relay(now)`), as beat would a minute or ten later. The 督办单 notice mails go without
+their PDF attachment (`DUBAN_MAIL_NOTICE_PDF=false`): at about 0.2 s of CPU apiece, the PDFs of thousands of
+notices would turn each fault into a PDF benchmark; the attachment itself is tested in `tests/`.
 
 A fault fails the suite on a lost notice or write, a repeat beyond the messages in flight when a
 process was killed, a 5xx other than the 503 a database outage calls for, or a recovery slower than

@@ -23,6 +23,7 @@ _SCRATCH = Path(tempfile.mkdtemp(prefix="duban-faults-"))
 os.environ["DUBAN_VAR_DIR"] = str(_SCRATCH / "suite")
 for _name in ("DUBAN_DATABASE_URL", "DUBAN_BROKER_URL", "DUBAN_NOW", "DUBAN_ENV"):
     os.environ.pop(_name, None)
+os.environ["DUBAN_MAIL_NOTICE_PDF"] = "false"  # as in the duban processes' environment: see faults.core
 
 from faults import beats, broker, database, fuzz, hostile, imports, kills, mail, report, worker  # noqa: E402
 from faults.core import TEMPLATE_DATABASE, Context, Outcome  # noqa: E402

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     mail_backend: Literal["file", "smtp"] = "file"
     mail_dir: Path | None = None
     mail_from: str = "duban@localhost"
+    # The 督办单 PDF on a 督办单 notice mail: about 0.2 s of worker CPU and 220 KB per mail (WeasyPrint, CJK
+    # fonts embedded); an office that sends the paper through its OA system turns it off.
+    mail_notice_pdf: bool = True
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_user: str | None = None

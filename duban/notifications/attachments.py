@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from duban.core.config import get_settings
 from duban.core.errors import DubanError
 from duban.notifications.messages import COLOURS
 from duban.notifications.models import Channel, OutboxKind
@@ -64,6 +65,8 @@ def with_notice_pdf(
 ) -> Rendered:
     """The rendered mail of an outbox row, with the 督办单 PDF when it is a 督办单 notice sent by mail."""
     if item_row is None or row["kind"] != OutboxKind.notice.value or row["channel"] != Channel.email.value:
+        return rendered
+    if not get_settings().mail_notice_pdf:
         return rendered
     attachment = notice_attachment(session, item_row, calendar)
     return replace(rendered, attachments=(attachment,)) if attachment else rendered

@@ -270,6 +270,11 @@ def one_language(value: str, lang: str) -> str:
     return english_part if lang == "en" else found.group("zh")
 
 
+# A page prints the same names and labels many times (6,600 values on the 101-measure plan's review page):
+# one OpenCC call per distinct text instead of per printed value.
+_simplified = lru_cache(maxsize=1 << 16)(to_simplified)
+
+
 def _display(value: object) -> object:
     """Every string a page shows is in simplified script (plans may be written in traditional), but 原文,
     and in the page's language only when it was stored in both."""
@@ -277,7 +282,7 @@ def _display(value: object) -> object:
         return value
     if not isinstance(value, Markup) and " / " in value:
         value = one_language(value, _page_language.get())
-    converted = to_simplified(value)
+    converted = _simplified(str(value))
     if converted == value:
         return value
     # Only an already-escaped Markup is wrapped again: conversion changes CJK characters, never markup.
@@ -286,7 +291,7 @@ def _display(value: object) -> object:
 
 def _traditional(value: object) -> bool:
     """Whether a text reads differently in simplified script (a traditional-script plan's text)."""
-    return isinstance(value, str) and not value.isascii() and to_simplified(value) != value
+    return isinstance(value, str) and not value.isascii() and _simplified(str(value)) != value
 
 
 @lru_cache(maxsize=1)

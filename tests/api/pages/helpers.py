@@ -4,11 +4,16 @@ with the session's CSRF token, read what a page shows."""
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +22,10 @@ from sqlmodel import Session, select
 
 from duban.api.security import hash_password
 from duban.api.users import create_user
+from duban.core.config import PROJECT_ROOT
 from duban.tasks.enums import Role
 from duban.tasks.models import User
+from tests.fixtures.services import free_port
 
 PASSWORD = "pages-pass-1"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -105,3 +112,40 @@ def page_clients() -> Iterator[Callable[[], PageClient]]:
             return PageClient(client)
 
         yield open_client
+
+
+@contextmanager
+def live_server(url: str, folder: Path, now: str, **extra_env: str) -> Iterator[str]:
+    """The app under uvicorn in a subprocess on a free port over `url`, standing on `now`; yields its base URL
+    once /login answers (60 s at most) and stops it afterwards."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DUBAN_DATABASE_URL": url,
+        "DUBAN_VAR_DIR": str(folder),
+        "DUBAN_NOW": now,
+        "DUBAN_ENV": "development",
+        **extra_env,
+    }
+    command = [sys.executable, "-m", "uvicorn", "duban.api.app:create_app", "--factory"]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        cwd=str(PROJECT_ROOT),
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None, "uvicorn exited"
+            assert time.monotonic() < deadline, "uvicorn did not answer within 60 s"
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -5,15 +5,10 @@ tasks are overdue. Screenshots go to var/test-artifacts/screenshots/ (gitignored
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session
@@ -32,9 +27,8 @@ from duban.workflow.calendar import WorkingCalendar
 from duban.workflow.issuing import issue_plan
 from duban.workflow.service import office_actor
 from duban.workflow.sweep import apply_ladder_action
-from tests.api.pages.helpers import PASSWORD
+from tests.api.pages.helpers import PASSWORD, live_server
 from tests.conftest import IN_CI
-from tests.fixtures.services import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -81,36 +75,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     folder = tmp_path_factory.mktemp("live")
     url = f"sqlite:///{folder / 'duban.sqlite3'}"
     escalated = _seed(url)
-    port = free_port()
-    env = {
-        **os.environ,
-        "DUBAN_DATABASE_URL": url,
-        "DUBAN_VAR_DIR": str(folder),
-        "DUBAN_NOW": DEMO_DAY,
-        "DUBAN_ENV": "development",
-    }
-    command = [sys.executable, "-m", "uvicorn", "duban.api.app:create_app", "--factory"]
-    server = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        cwd=str(PROJECT_ROOT),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, "uvicorn exited"
-            assert time.monotonic() < deadline, "uvicorn did not answer within 60 s"
-            time.sleep(0.2)
+    with live_server(url, folder, DEMO_DAY) as base:
         yield {"base": base, "escalated": escalated}
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")

@@ -5,15 +5,10 @@ Screenshots go to var/test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from sqlmodel import Session
 
@@ -28,9 +23,8 @@ from duban.tasks.parser import decode_bytes, parse
 from duban.tasks.plans import import_plan
 from duban.workflow.issuing import issue_plan
 from duban.workflow.service import office_actor
-from tests.api.pages.helpers import PASSWORD
+from tests.api.pages.helpers import PASSWORD, live_server
 from tests.api.pages.test_browser import SHOTS, chromium
-from tests.fixtures.services import free_port
 
 pytestmark = pytest.mark.browser
 __all__ = ["chromium"]  # the shared browser fixture, used here by name
@@ -70,36 +64,8 @@ def review_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     database = folder / "duban.sqlite3"
     url = f"sqlite:///{database}"
     plan_id = _seed(url)
-    port = free_port()
-    env = {
-        **os.environ,
-        "DUBAN_DATABASE_URL": url,
-        "DUBAN_VAR_DIR": str(folder),
-        "DUBAN_NOW": "2024-03-04T09:00",
-        "DUBAN_ENV": "development",
-    }
-    command = [sys.executable, "-m", "uvicorn", "duban.api.app:create_app", "--factory"]
-    server = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        cwd=str(PROJECT_ROOT),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, "uvicorn exited"
-            assert time.monotonic() < deadline, "uvicorn did not answer within 60 s"
-            time.sleep(0.2)
+    with live_server(url, folder, "2024-03-04T09:00") as base:
         yield {"base": base, "plan_id": plan_id, "database": database}
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _page(browser: Any, app: dict[str, Any], username: str, start: str, width: int = 1440) -> Any:

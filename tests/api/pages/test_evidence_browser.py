@@ -5,22 +5,16 @@ downloads are attachments. The screenshot goes to var/test-artifacts/screenshots
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlmodel import Session, select
 
 from duban import migrations
 from duban.api.users import create_user
 from duban.core import clock
-from duban.core.config import PROJECT_ROOT
 from duban.core.db import build_engine
 from duban.core.filestore import LocalFileStore
 from duban.tasks.departments import load_departments
@@ -32,11 +26,10 @@ from duban.workflow.evidence.files import Limits, upload
 from duban.workflow.machines import Actor
 from duban.workflow.records import add_progress
 from duban.workflow.service import apply_action
-from tests.api.pages.helpers import PASSWORD
+from tests.api.pages.helpers import PASSWORD, live_server
 from tests.api.pages.test_browser import CHROMIUM, SHOTS
 from tests.conftest import IN_CI
 from tests.fixtures.evidence import image_bytes, pdf_bytes
-from tests.fixtures.services import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -97,36 +90,8 @@ def evidence_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     folder = tmp_path_factory.mktemp("evidence-live")
     url = f"sqlite:///{folder / 'duban.sqlite3'}"
     task_id = _seed(url, folder / "files")
-    port = free_port()
-    env = {
-        **os.environ,
-        "DUBAN_DATABASE_URL": url,
-        "DUBAN_VAR_DIR": str(folder),
-        "DUBAN_NOW": "2025-10-15T10:00",
-        "DUBAN_ENV": "development",
-    }
-    command = [sys.executable, "-m", "uvicorn", "duban.api.app:create_app", "--factory"]
-    server = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        cwd=str(PROJECT_ROOT),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, "uvicorn exited"
-            assert time.monotonic() < deadline, "uvicorn did not answer within 60 s"
-            time.sleep(0.2)
+    with live_server(url, folder, "2025-10-15T10:00") as base:
         yield {"base": base, "task": task_id}
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def test_the_office_reviews_a_pdf_and_a_photograph_beside_the_timeline(evidence_app: dict[str, Any]) -> None:
