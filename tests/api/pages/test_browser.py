@@ -98,15 +98,16 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-def _page(chromium: Any, live_app: dict[str, Any], username: str, start: str) -> Any:
-    context = chromium.new_context(
-        base_url=live_app["base"],
-        viewport={"width": 1440, "height": 900},
+def signed_in_page(browser: Any, app: dict[str, Any], username: str, start: str, width: int = 1440) -> Any:
+    """A new browser context at `width` px over the app, signed in as `username`, on `start`."""
+    context = browser.new_context(
+        base_url=app["base"],
+        viewport={"width": width, "height": 900},
         locale="zh-CN",
         accept_downloads=True,
     )
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(20_000)
     page.goto(start)  # not signed in: sent to the form, then back here
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -114,22 +115,23 @@ def _page(chromium: Any, live_app: dict[str, Any], username: str, start: str) ->
     return page
 
 
-def _shot(page: Any, name: str, *, full: bool = False) -> None:
+def shot(page: Any, name: str, *, full: bool = False) -> None:
+    """A screenshot into var/test-artifacts/screenshots/."""
     page.screenshot(path=str(SHOTS / name), full_page=full)
 
 
 def test_office_filters_the_board_and_confirms_an_interview(chromium: Any, live_app: dict[str, Any]) -> None:
-    page = _page(chromium, live_app, "office", "/overdue")
+    page = signed_in_page(chromium, live_app, "office", "/overdue")
     page.wait_for_url("**/overdue")
     assert int(page.locator("#total").inner_text()) > 150
     assert page.locator("tr.row-red").count() == 50  # the first page, all overdue
-    _shot(page, "01-office-board.png")
+    shot(page, "01-office-board.png")
 
     page.select_option("select[name=level]", "supervised")
     page.click("form.filters button[type=submit]")
     page.wait_for_url("**level=supervised**")
     assert int(page.locator("#total").inner_text()) == ESCALATED
-    _shot(page, "02-office-board-filtered.png")
+    shot(page, "02-office-board-filtered.png")
 
     with page.expect_download() as download:
         page.click("#export-xlsx")
@@ -151,19 +153,19 @@ def test_office_filters_the_board_and_confirms_an_interview(chromium: Any, live_
     page.click("form.filters button[type=submit]")
     page.wait_for_url("**level=interviewed**")
     assert page.locator(f"#task-{task_id} .rung").inner_text() == "约谈"
-    _shot(page, "03-office-interview-confirmed.png")
+    shot(page, "03-office-interview-confirmed.png")
 
     page.click(f"#task-{task_id} td.title a")
     page.wait_for_url(f"**/tasks/{task_id}")
     assert "经主任办公会研究同意约谈" in page.locator("#timeline").inner_text()
-    _shot(page, "04-office-task-page.png", full=True)
+    shot(page, "04-office-task-page.png", full=True)
 
 
 def test_department_signs_for_a_task_and_reports(chromium: Any, live_app: dict[str, Any]) -> None:
-    page = _page(chromium, live_app, "sthjt", "/tasks")
+    page = signed_in_page(chromium, live_app, "sthjt", "/tasks")
     page.wait_for_url("**/tasks")
     assert "here" in (page.locator("#bucket-to_sign").get_attribute("class") or "")
-    _shot(page, "05-department-my-tasks.png")
+    shot(page, "05-department-my-tasks.png")
 
     first = page.locator("table.mine tbody tr").first
     task_id = int(first.get_attribute("data-task") or 0)
@@ -180,13 +182,13 @@ def test_department_signs_for_a_task_and_reports(chromium: Any, live_app: dict[s
     page.click("#progress button[type=submit]")
     page.wait_for_selector("p.flash.ok")
     assert "已完成 3 个旗县的农村牧区环境整治验收" in page.locator("#reports").inner_text()
-    _shot(page, "06-department-progress-reported.png", full=True)
+    shot(page, "06-department-progress-reported.png", full=True)
 
     page.click("#do-submit")  # at 80% and without evidence: the policy's 办结 requirements are not met
     refusal = page.locator("#form-error").inner_text()
     assert "办结报送前还须：报送完成 100% 的最终进展（最近一次为 80%）" in refusal
     assert "佐证材料" in refusal
-    _shot(page, "07-department-submit-refused.png")
+    shot(page, "07-department-submit-refused.png")
 
     page.goto("/overdue")
     assert "仅供委员会办公室" in page.content()  # the office's board is not for a department
@@ -194,4 +196,4 @@ def test_department_signs_for_a_task_and_reports(chromium: Any, live_app: dict[s
     page.click("a[lang=en]")
     assert page.locator("header.top button.link").inner_text() == "Sign out"
     assert "On-time rate" in page.content()
-    _shot(page, "08-department-scorecard-english.png", full=True)
+    shot(page, "08-department-scorecard-english.png", full=True)

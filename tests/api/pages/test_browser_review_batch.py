@@ -24,7 +24,7 @@ from duban.tasks.plans import import_plan
 from duban.workflow.issuing import issue_plan
 from duban.workflow.service import office_actor
 from tests.api.pages.helpers import PASSWORD, live_server
-from tests.api.pages.test_browser import SHOTS, chromium
+from tests.api.pages.test_browser import chromium, shot, signed_in_page
 
 pytestmark = pytest.mark.browser
 __all__ = ["chromium"]  # the shared browser fixture, used here by name
@@ -68,25 +68,8 @@ def review_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         yield {"base": base, "plan_id": plan_id, "database": database}
 
 
-def _page(browser: Any, app: dict[str, Any], username: str, start: str, width: int = 1440) -> Any:
-    context = browser.new_context(
-        base_url=app["base"], viewport={"width": width, "height": 900}, locale="zh-CN"
-    )
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    page.goto(start)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    return page
-
-
-def _shot(page: Any, name: str, *, full: bool = False) -> None:
-    page.screenshot(path=str(SHOTS / name), full_page=full)
-
-
 def test_a_department_signs_for_20_tasks_in_one_batch(chromium: Any, review_app: dict[str, Any]) -> None:
-    page = _page(chromium, review_app, "sthjt", "/tasks?bucket=to_sign")
+    page = signed_in_page(chromium, review_app, "sthjt", "/tasks?bucket=to_sign")
     page.wait_for_url("**/tasks?bucket=to_sign")
     before = int(page.locator("#bucket-to_sign .count").inner_text())
     assert before >= 20
@@ -94,12 +77,12 @@ def test_a_department_signs_for_20_tasks_in_one_batch(chromium: Any, review_app:
     chosen = [int((boxes.nth(i).get_attribute("value") or "0").split(":")[0]) for i in range(20)]
     for i in range(20):
         boxes.nth(i).check()
-    _shot(page, "20-department-batch-selected.png")
+    shot(page, "20-department-batch-selected.png")
     page.click("#batch-accept-selected")
     page.wait_for_selector("p.flash.ok")
     assert "已签收 20 项任务" in page.locator("p.flash.ok").inner_text()
     assert int(page.locator("#bucket-to_sign .count").inner_text()) == before - 20
-    _shot(page, "21-department-batch-signed.png")
+    shot(page, "21-department-batch-signed.png")
     with sqlite3.connect(review_app["database"]) as db:
         rows = db.execute(
             f"SELECT task_id, COUNT(*) FROM task_event WHERE kind = 'accept' "
@@ -127,14 +110,14 @@ def test_the_plan_review_reads_as_the_documents_outline(
     chromium: Any, review_app: dict[str, Any], width: int
 ) -> None:
     plan_id = review_app["plan_id"]
-    page = _page(chromium, review_app, "office", f"/plans/{plan_id}", width)
+    page = signed_in_page(chromium, review_app, "office", f"/plans/{plan_id}", width)
     page.wait_for_url(f"**/plans/{plan_id}")
     chapters = page.locator("#outline > details.part > summary .label").all_inner_texts()
     assert chapters[:3] == ["第一章", "第二章", "第三章"]
     height = page.locator("#outline").evaluate("o => o.getBoundingClientRect().height")
     assert height < 3000, height  # every part closed: the outline, not 101 measures one after another
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    _shot(page, f"22-plan-review-tree-{width}.png", full=True)
+    shot(page, f"22-plan-review-tree-{width}.png", full=True)
 
     page.goto(f"/plans/{plan_id}?expand=all")
     lines = _document_lines(review_app)
@@ -149,7 +132,7 @@ def test_the_plan_review_reads_as_the_documents_outline(
     basis = page.locator("#outline details.proposal").first
     basis.locator("summary").click()
     assert "措施提到" in basis.inner_text() and "env." not in page.content()  # no rule ids in Chinese
-    _shot(page, f"23-plan-review-attention-{width}.png")
+    shot(page, f"23-plan-review-attention-{width}.png")
 
     edit = page.locator("#outline a.edit-link").first
     task_id = (edit.get_attribute("id") or "").removeprefix("edit-link-")
@@ -158,7 +141,7 @@ def test_the_plan_review_reads_as_the_documents_outline(
     form.locator("select[name=lead]").select_option(label="自治区水利厅")  # a full name, not cut off
     form.locator("select[name=cooperating]").select_option([])
     assert form.locator("select[name=lead]").evaluate("s => s.scrollWidth <= s.clientWidth + 1")
-    _shot(page, f"24-plan-review-edit-{width}.png")
+    shot(page, f"24-plan-review-edit-{width}.png")
     form.locator("button[type=submit]").click()
     page.wait_for_selector("p.flash.ok")
     assigned = page.locator(f"#task-{task_id} dl.assign").inner_text()
