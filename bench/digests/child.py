@@ -1,7 +1,8 @@
 """One run of the digests benchmark in a fresh process.
 
-`python -m bench.digests.child duban MOMENT…` — for each moment (a working day at 09:00), what beat
-and the workers do: `dispatch` (compose one digest per department with items that day, the weekly
+`python -m bench.digests.child duban MOMENT…` — for each moment (a working day at 09:00), the day's
+notices written into the outbox (from the staged table, untimed: the sweep's work), then what beat and the
+workers do: `dispatch` (compose one digest per department with items that day, the weekly
 summary on Mondays, relay) in one transaction, then every `duban.deliver` job it queued, run in this
 process as a worker runs it (`deliver(ids)`: claim, render, send over SMTP, mark sent). Database and
 mail settings come from the environment (DUBAN_DATABASE_URL, DUBAN_MAIL_BACKEND=smtp, DUBAN_SMTP_PORT).
@@ -40,6 +41,7 @@ def run_duban(moments: list[dt.datetime]) -> dict[str, Any]:
     """Dispatch and deliver day by day; seconds of each half and what happened."""
     import sqlalchemy as sa
 
+    from bench.digests.population import RELEASE_SQL
     from duban.core import jobs
     from duban.core.db import get_engine, session_scope
     from duban.notifications.calendars import working_calendar
@@ -55,7 +57,13 @@ def run_duban(moments: list[dt.datetime]) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     cpu = _cpu()
+    after = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     for moment in moments:
+        # The day's notices reach the outbox as the sweep writes them (at 00:05), before the clock runs.
+        with get_engine().begin() as conn:
+            conn.exec_driver_sql(RELEASE_SQL, {"after": after, "until": moment})
+            conn.exec_driver_sql("ANALYZE notification_outbox")
+        after = moment
         began = time.perf_counter()
         with session_scope() as session:
             counts.update(dispatch(session, moment, working_calendar(session), bundled_policy()))

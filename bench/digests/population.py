@@ -50,14 +50,23 @@ SELECT t.id, pool.ids[1 + t.id %% pool.n], 'lead', 'explicit', '[]'::jsonb, 0
 FROM task AS t CROSS JOIN pool
 """
 
-# One row per task and step; the day index is the deadline's plus the step's offset in working days.
+ITEM_COLUMNS: Final = """dedupe_key, kind, task_id, rule, step, period, due, department_id, urgency, delivery,
+channel, recipient, status, attempts, next_attempt_at, queued_at, message_id, payload, last_error, created_at,
+sent_at"""
+
+# One row per task and step; the day index is the deadline's plus the step's offset in working days. The
+# rows wait in a table of their own until the benchmark writes each day's into the outbox before that
+# day's dispatch, as the sweep writes them at 00:05 (a notice is never in the outbox before its time).
 ITEMS_SQL: Final = """
-INSERT INTO notification_outbox (dedupe_key, kind, task_id, rule, step, period, due, department_id, urgency,
-                                 delivery, channel, recipient, status, attempts, next_attempt_at, queued_at,
-                                 message_id, digest_id, payload, last_error, created_at, sent_at)
-SELECT 'n:' || t.id || ':deadline:' || s.step || ':' || t.deadline || ':' || a.department_id || ':email',
-       'notice', t.id, 'deadline', s.step, t.deadline::text, t.deadline, a.department_id, s.urgency, 'digest',
-       'email', coalesce(d.email, ''), 'pending', 0, day.at, NULL, NULL, NULL, '{}'::jsonb, '', day.at, NULL
+CREATE TABLE bench_digest_item AS
+SELECT 'n:' || t.id || ':deadline:' || s.step || ':' || t.deadline || ':' || a.department_id || ':email'
+         AS dedupe_key,
+       'notice'::varchar AS kind, t.id AS task_id, 'deadline'::varchar AS rule, s.step::varchar AS step,
+       t.deadline::text AS period, t.deadline AS due, a.department_id, s.urgency,
+       'digest'::varchar AS delivery,
+       'email'::varchar AS channel, coalesce(d.email, '') AS recipient, 'pending'::varchar AS status,
+       0 AS attempts, day.at AS next_attempt_at, NULL::timestamptz AS queued_at, NULL::varchar AS message_id,
+       '{}'::jsonb AS payload, ''::text AS last_error, day.at AS created_at, NULL::timestamptz AS sent_at
 FROM task AS t
 JOIN task_assignment AS a ON a.task_id = t.id AND a.role = 'lead'
 JOIN department AS d ON d.id = a.department_id
@@ -69,10 +78,15 @@ CROSS JOIN LATERAL (
 ) AS day (at)
 ORDER BY day.at, t.id, s.step
 """
+RELEASE_SQL: Final = f"""
+INSERT INTO notification_outbox ({ITEM_COLUMNS})
+SELECT {ITEM_COLUMNS} FROM bench_digest_item WHERE created_at > %(after)s AND created_at <= %(until)s
+ORDER BY created_at, task_id, step
+"""  # noqa: S608  (fixed fragments)
 
 
 def populate(dsn: str, days: list[dt.date], tasks: int, policy: str) -> dict[str, int]:
-    """Write the plan, tasks, leads and 4 digest items per task (the registry must be loaded)."""
+    """Write the plan, tasks, leads and 4 digest items per task, staged (the registry must be loaded)."""
     spread = len(days) - 6  # deadlines on days 5 … len-2, so every item falls on one of `days`
     if spread < 1:
         raise ValueError("need at least 7 working days")
@@ -88,5 +102,5 @@ def populate(dsn: str, days: list[dt.date], tasks: int, policy: str) -> dict[str
         conn.commit()
         return {
             table: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]  # noqa: S608
-            for table in ("department", "task", "task_assignment", "notification_outbox")
+            for table in ("department", "task", "task_assignment", "bench_digest_item")
         }

@@ -38,9 +38,11 @@ WARMUP = 2.0
 DURATION = float(os.environ.get("DUBAN_BENCH_HTTP_SECONDS", "10"))
 WORKERS = int(os.environ.get("DUBAN_BENCH_HTTP_WORKERS", "0")) or usable_cores()
 
-VS_BARE = Goal(">=", 0.8, "≥ 0.8")
+VS_BARE = Goal(">=", 0.85, "≥ 0.85")
 VS_PGBENCH = Goal(">=", 0.15, "≥ 0.15")
-P99 = Goal("<", 150.0, "< 150 ms")
+# Issue 17: the tail is judged against the bare endpoint's tail in the same round, not an absolute number
+# that the bare endpoint itself misses on two shared cores.
+P99_VS_BARE = Goal("<=", 1.25, "≤ 1.25×")
 SETUP_NOTE = """\
 Load: {clients} clients × {tasks} tasks, {warmup:.0f} s warm-up + {seconds:.0f} s measured per run; {workers}
 uvicorn worker processes for each HTTP app (duban's engine pool: 40 kept, up to 50 per process; the bare
@@ -117,7 +119,13 @@ def _results(rounds: list[Round]) -> list[Result]:
             Measured.of(_series(rounds, "duban", "p99_ms"), "ms"),
             "bare p99",
             Measured.of(_series(rounds, "bare", "p99_ms"), "ms"),
-            P99,
+        ),
+        Result(
+            "duban p99 / bare p99, per round",
+            Measured.of(
+                ratio_samples(_series(rounds, "duban", "p99_ms"), _series(rounds, "bare", "p99_ms")), "×"
+            ),
+            goal=P99_VS_BARE,
         ),
         Result(
             "duban p50 latency",

@@ -62,6 +62,8 @@ def duban_env(seeded: Seeded, var_dir: Path) -> dict[str, str]:
         "DUBAN_ENV": "development",
         "DUBAN_SECRET_KEY": BENCH_SECRET,
         "DUBAN_VAR_DIR": str(var_dir),
+        # No worker runs beside the measured API: /healthz must not wait for its heartbeat.
+        "DUBAN_EXPECT_WORKER": "false",
     }
 
 

@@ -2,12 +2,13 @@
 
 - `duban CLIENTS FIRST COUNT` / `spiff CLIENTS FIRST COUNT`: the tasks FIRST … FIRST+COUNT-1 (drafts with
   a lead and a deadline) split among CLIENTS threads, each taking its tasks one by one through issue →
-  accept → submit → approve, one transaction per step: duban through `apply_action`, SpiffWorkflow
-  through `bench.lifecycle.spiff`.
+  accept → submit → approve: duban as its action route drives it (`take_action` on a connection unit, in
+  autocommit where the action is one statement), SpiffWorkflow through `bench.lifecycle.spiff` (one
+  transaction per step).
 - `duban-plan PLAN` / `spiff-plan PLAN`: every draft task of the plan issued at once: duban's
   `issue_plan` and its commit; SpiffWorkflow one instance per task, in one transaction.
-- `bare CLIENTS FIRST COUNT` / `bare-plan PLAN`: the same work as duban's, as hand-written SQL on bare
-  psycopg (the floor under duban).
+- `bare CLIENTS FIRST COUNT` / `bare-plan PLAN`: the same work on bare psycopg: for the lifecycle duban's
+  own statement per step (the same SQL text), for the plan hand-written SQL.
 
 The database comes from DUBAN_DATABASE_URL. Prints one JSON object: seconds, count, CPU seconds.
 """
@@ -21,11 +22,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+
+LABEL: Final = "基准 / bench"
 
 
 def _cpu() -> float:
@@ -75,16 +79,17 @@ def _in_threads(clients: int, work: list[int], one: Callable[[list[int]], None])
 
 
 def duban_lifecycle(clients: int, first: int, count: int) -> float:
-    """issue → accept → submit → approve through duban's service layer, a session and commit per step."""
-    from sqlmodel import Session
-
-    from duban.core.db import get_engine
+    """issue → accept → submit → approve as the action route drives duban: per step a connection unit
+    (autocommit where the action is one statement) and `take_action`, naming the version (If-Match)."""
+    from duban.core.db import backend_name, get_engine, unit_scope
     from duban.tasks.enums import Role
     from duban.workflow.machines import Actor
-    from duban.workflow.service import apply_action
+    from duban.workflow.onestep import take_action
+    from duban.workflow.service import writes_in_one_statement
 
     leads = _leads(first, count)
     engine = get_engine()
+    backend = backend_name()
     office = Actor(role=Role.office)
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT 1"))
@@ -92,10 +97,12 @@ def duban_lifecycle(clients: int, first: int, count: int) -> float:
     def one(tasks: list[int]) -> None:
         for task_id in tasks:
             lead = Actor(role=Role.department, department_id=leads[task_id])
-            for action, actor in (("issue", office), ("accept", lead), ("submit", lead), ("approve", office)):
-                with Session(engine, expire_on_commit=False) as session:
-                    apply_action(session, task_id, action, actor, actor_label="基准 / bench")
-                    session.commit()
+            steps = (("issue", office), ("accept", lead), ("submit", lead), ("approve", office))
+            for version, (action, actor) in enumerate(steps, start=1):
+                with unit_scope(atomic=not writes_in_one_statement(action, backend)) as unit:
+                    take_action(
+                        unit, task_id, action, actor, expected_version=version, actor_label="基准 / bench"
+                    )
 
     return _in_threads(clients, list(range(first, first + count)), one)
 
@@ -119,83 +126,109 @@ def spiff_lifecycle(clients: int, first: int, count: int) -> float:
     return _in_threads(clients, list(range(first, first + count)), one)
 
 
-# The statements duban's service sends for one action, hand-written: read the task and its holders, the
-# guarded UPDATE (the policy frozen on issue), the event; one transaction.
-BARE_STEPS: Final = (
-    ("issue", "draft", "assigned", "issued_at"),
-    ("accept", "assigned", "in_progress", "accepted_at"),
-    ("submit", "in_progress", "submitted", "submitted_at"),
-    ("approve", "submitted", "completed", "completed_at"),
-)
+# duban's statement for each step (`duban.workflow.onestep.statement_sql`: read, guard, move, event), the
+# same SQL text sent on bare psycopg in autocommit: one round trip per step.
+BARE_STEPS: Final = (("issue", None), ("accept", ("lead",)), ("submit", ("lead",)), ("approve", None))
+
+
+def bare_statements() -> list[str]:
+    """The SQL text duban sends for each step, as the psycopg dialect renders it (`%(name)s` binds)."""
+    from duban.core.db import get_engine
+    from duban.workflow.onestep import statement_sql
+
+    dialect = get_engine().dialect
+    return [
+        sa.text(statement_sql(action, kinds, versioned=True)).compile(dialect=dialect).string
+        for action, kinds in BARE_STEPS
+    ]
 
 
 def bare_lifecycle(clients: int, first: int, count: int) -> float:
-    """The same lifecycle as bare psycopg statements, a connection per client, a transaction per step."""
-    from bench.policy import policy_without_completion
+    """The same lifecycle as duban's statements on bare psycopg, a connection per client in autocommit."""
+    from duban.workflow.onestep import policy_text
 
-    policy = json.dumps(policy_without_completion().snapshot(), ensure_ascii=False)
+    policy = policy_text()
+    statements = bare_statements()
+    leads = _leads(first, count)
     dsn = _dsn()
 
-    def step(
-        conn: psycopg.Connection[Any], task_id: int, action: str, before: str, after: str, at: str
-    ) -> None:
-        row = conn.execute("SELECT state, version FROM task WHERE id = %s", (task_id,)).fetchone()
-        state, version = row if row is not None else (None, None)
-        holders = conn.execute(
-            "SELECT department_id, role FROM task_assignment WHERE task_id = %s", (task_id,)
-        ).fetchall()
-        if state != before or not any(role == "lead" for _, role in holders):
-            raise RuntimeError(f"task {task_id}: {action} not allowed from {state}")
-        freeze = ", policy = %(policy)s::jsonb" if action == "issue" else ""
-        updated = conn.execute(
-            f"UPDATE task SET state = %(after)s, version = version + 1, updated_at = now(), {at} = now()"  # noqa: S608
-            f"{freeze} WHERE id = %(id)s AND version = %(version)s",
-            {"after": after, "id": task_id, "version": version, "policy": policy},
-        )
-        if updated.rowcount != 1:
-            raise RuntimeError(f"task {task_id} changed meanwhile")
-        conn.execute(
-            "INSERT INTO task_event (task_id, kind, actor_user_id, actor_department_id, actor_label, "
-            "from_state, to_state, reason, data, request_id, created_at) "
-            "VALUES (%s, %s, NULL, NULL, '基准 / bench', %s, %s, '', '{}', NULL, now()) RETURNING id",
-            (task_id, action, before, after),
-        ).fetchone()
-        conn.commit()
-
     def one(tasks: list[int]) -> None:
-        with psycopg.connect(dsn) as conn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
             for task_id in tasks:
-                for action, before, after, at in BARE_STEPS:
-                    step(conn, task_id, action, before, after, at)
+                for version, (sql, (action, kinds)) in enumerate(zip(statements, BARE_STEPS, strict=True), 1):
+                    department = leads[task_id] if kinds else None
+                    now = datetime.now(UTC)
+                    rows = conn.execute(
+                        sql,
+                        {
+                            "task_id": task_id,
+                            "expected_version": version,
+                            "department_id": department,
+                            "now": now,
+                            "actor_user_id": None,
+                            "actor_department_id": department,
+                            "actor_label": LABEL,
+                            "reason": "",
+                            "request_id": None,
+                            "policy": policy,
+                        },
+                    ).fetchall()
+                    if not rows or rows[0][0] is None:
+                        raise RuntimeError(f"task {task_id}: {action} moved nothing")
 
     return _in_threads(clients, list(range(first, first + count)), one)
 
 
+# issue_plan's writes as one would hand-write them: the same checks (lead, deadline, no unmapped written
+# lead), the policy frozen in the issuing UPDATE, the events (with the plan, and the late ones marked) fed
+# from its RETURNING in the same statement, the plan's status; JIT off as issue_plan sets it.
+BARE_PLAN_CHECK: Final = """
+SELECT count(*) FROM task AS t WHERE t.plan_id = %(plan)s AND t.state = 'draft' AND (t.deadline IS NULL
+  OR NOT EXISTS (SELECT 1 FROM task_assignment AS a WHERE a.task_id = t.id AND a.role = 'lead')
+  OR EXISTS (SELECT 1 FROM task_unit AS u WHERE u.task_id = t.id AND u.role = 'lead'
+             AND u.department_id IS NULL
+             AND NOT EXISTS (SELECT 1 FROM task_assignment AS o
+                             WHERE o.task_id = t.id AND o.role = 'lead' AND o.source = 'office')))
+"""
+BARE_PLAN_ISSUE: Final = """
+WITH issued AS (
+  UPDATE task SET state = 'assigned', version = version + 1, issued_at = now(), updated_at = now(),
+         policy = CASE WHEN (policy ->> 'version') IS NULL THEN %(policy)s::jsonb ELSE policy END
+  WHERE plan_id = %(plan)s AND state = 'draft' RETURNING id, deadline
+)
+INSERT INTO task_event (task_id, kind, actor_user_id, actor_department_id, actor_label, from_state, to_state,
+                        reason, data, request_id, created_at)
+SELECT id, 'issue', NULL, NULL, '委员会办公室 / office', 'draft', 'assigned', '',
+       CASE WHEN deadline < current_date THEN %(late)s::jsonb ELSE %(data)s::jsonb END, NULL, now()
+FROM issued
+"""
+
+
 def bare_plan(plan_id: int) -> tuple[float, int]:
-    """issue_plan's work as hand-written SQL: the completeness check, one UPDATE with the policy, events."""
+    """issue_plan's work as hand-written SQL on psycopg, one transaction."""
+    from datetime import date
+
     from duban.workflow.policy import bundled_policy
 
     policy = json.dumps(bundled_policy().snapshot(), ensure_ascii=False)
+    late = {"plan_id": plan_id, "past_deadline": True, "ladder_from": date.today().isoformat()}
+    params = {
+        "plan": plan_id,
+        "policy": policy,
+        "late": json.dumps(late),
+        "data": json.dumps({"plan_id": plan_id}),
+    }
     with psycopg.connect(_dsn()) as conn:
         conn.execute("SELECT 1")
+        conn.commit()
         began = time.perf_counter()
-        incomplete = conn.execute(
-            "SELECT count(*) FROM task AS t WHERE t.plan_id = %s AND t.state = 'draft' "
-            "AND (t.deadline IS NULL OR NOT EXISTS "
-            "(SELECT 1 FROM task_assignment AS a WHERE a.task_id = t.id AND a.role = 'lead'))",
-            (plan_id,),
-        ).fetchone()
+        conn.execute("SET LOCAL jit = off")
+        conn.execute("SELECT id FROM plan WHERE id = %(plan)s FOR UPDATE", params)
+        incomplete = conn.execute(BARE_PLAN_CHECK, params).fetchone()
         if incomplete is None or incomplete[0]:
             raise RuntimeError("the plan has incomplete drafts")
-        cursor = conn.execute(
-            "WITH issued AS (UPDATE task SET state = 'assigned', version = version + 1, issued_at = now(), "
-            "updated_at = now(), policy = %s::jsonb WHERE plan_id = %s AND state = 'draft' RETURNING id) "
-            "INSERT INTO task_event (task_id, kind, actor_user_id, actor_department_id, actor_label, "
-            "from_state, to_state, reason, data, request_id, created_at) "
-            "SELECT id, 'issue', NULL, NULL, '委员会办公室 / office', 'draft', 'assigned', '', '{}', NULL, "
-            "now() FROM issued",
-            (policy, plan_id),
-        )
+        cursor = conn.execute(BARE_PLAN_ISSUE, params)
+        conn.execute("UPDATE plan SET status = 'issued' WHERE id = %(plan)s", params)
         conn.commit()
         return time.perf_counter() - began, cursor.rowcount
 

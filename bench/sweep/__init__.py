@@ -36,10 +36,12 @@ works on fresh copies of it). Reference, in the same round on an identical copy:
 bare psycopg (`bench/sweep/bare.py`). Also measured: the sweep's writes as one hand-written statement
 on another copy (the database's floor for this work), the same sweep repeated at once (every notice
 already in the outbox: what beat's sweep every 5 minutes does for the rest of the day), and the peak
-RSS of the sweeping process (its own `VmHWM`). Goals (issue 6): sweep ≤ 2× the bare SQL, peak RSS
-< 200 MB."""
+RSS of the sweeping process (its own `VmHWM`). Goals (issue 17, each a ratio within one round): the
+first sweep ≤ 1.5× the bare writes, the repeated sweep ≤ 1.2× the bare SELECT; peak RSS < 200 MB (issue
+6). The first sweep against the bare SELECT (issue 6's "≤ 2×", which only reads) stays as a figure."""
 
-VS_BARE: Final = Goal("<=", 2.0, "≤ 2×")
+FIRST_VS_WRITES: Final = Goal("<=", 1.5, "≤ 1.5×")
+REPEAT_VS_SELECT: Final = Goal("<=", 1.2, "≤ 1.2×")
 RSS: Final = Goal("<", 200.0, "< 200 MB")
 
 
@@ -58,7 +60,7 @@ def _office_id(dsn: str) -> int:
     return int(row[0])
 
 
-def _statements(first: dict[str, Any]) -> str:
+def _statements(first: dict[str, Any], which: str = "one sweep") -> str:
     """The statements of one sweep, grouped by their first words, by time."""
     groups: dict[str, list[float]] = {}
     rows: dict[str, int] = {}
@@ -68,7 +70,7 @@ def _statements(first: dict[str, Any]) -> str:
         rows[key] = rows.get(key, 0) + max(statement["rows"], 0)
     total = first["seconds"]
     lines = [
-        f"Where one sweep's {total:.2f} s went (run 1; wall time of each SQL statement as the driver "
+        f"Where {which}'s {total:.2f} s went (run 1; wall time of each SQL statement as the driver "
         f"returned it, summed by statement; {first['run_sweep']:.2f} s in `run_sweep`, "
         f"{first['commit']:.2f} s in the commit and its after-commit broker sends):",
         "",
@@ -188,16 +190,13 @@ def _results(ctx: Context, rounds: Rounds, counts: dict[str, int], built: float)
     bare_label = f"bare SELECT of the same {rounds.selected:,} rows"
     results = [
         Result("sweep: first of the day (empty outbox)", Measured.of(sweep_s, "s"), bare_label, selects),
-        Result(
-            "sweep / bare SELECT, per round",
-            Measured.of(ratio_samples(sweep_s, rounds.selects), "×"),
-            goal=VS_BARE,
-        ),
+        Result("sweep / bare SELECT, per round", Measured.of(ratio_samples(sweep_s, rounds.selects), "×")),
         Result(
             "sweep / bare writes, per round",
             Measured.of(ratio_samples(sweep_s, rounds.writes), "×"),
             "bare writes: the same rows inserted, ladders and events, one statement",
             Measured.of(rounds.writes, "s"),
+            FIRST_VS_WRITES,
         ),
         Result(
             "bare writes / bare SELECT, per round",
@@ -209,7 +208,11 @@ def _results(ctx: Context, rounds: Rounds, counts: dict[str, int], built: float)
             bare_label,
             selects,
         ),
-        Result("repeat / bare SELECT, per round", Measured.of(ratio_samples(repeat_s, rounds.selects), "×")),
+        Result(
+            "repeat / bare SELECT, per round",
+            Measured.of(ratio_samples(repeat_s, rounds.selects), "×"),
+            goal=REPEAT_VS_SELECT,
+        ),
         Result(
             "peak RSS of the sweeping process",
             Measured.of([s["peak_rss_kib"] / 1024 for s in rounds.sweeps], "MB"),
@@ -238,4 +241,5 @@ def _results(ctx: Context, rounds: Rounds, counts: dict[str, int], built: float)
         "report the parent's size, which Linux carries over exec."
     )
     ctx.detail(_statements(first))
+    ctx.detail(_statements(rounds.repeats[0], "the repeated sweep"))
     return results

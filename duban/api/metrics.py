@@ -22,6 +22,7 @@ from starlette.types import Scope
 
 from duban.core import clock
 from duban.core.db import new_session
+from duban.notifications.digest import digest_items_waiting
 from duban.notifications.heartbeat import runtime_status
 from duban.notifications.models import NotificationOutbox, OutboxKind, OutboxStatus
 from duban.workflow.machines import LADDER_ACTIONS, TASK_ACTIONS
@@ -137,6 +138,7 @@ class OutboxCollector:
         try:
             with new_session() as session:
                 rows = session.connection().execute(outbox_query(now)).all()
+                waiting = session.connection().execute(digest_items_waiting()).scalar_one()
         except Exception:
             log.warning("metrics: the outbox query failed", exc_info=True)
             up.add_metric([], 0.0)
@@ -144,10 +146,12 @@ class OutboxCollector:
             return
         up.add_metric([], 1.0)
         yield up
-        yield from self._families(rows, now)
+        yield from self._families(rows, now, float(waiting))
         yield from _runtime_families()
 
-    def _families(self, rows: Sequence[sa.Row[Any]], now: dt.datetime) -> Iterator[Metric]:
+    def _families(
+        self, rows: Sequence[sa.Row[Any]], now: dt.datetime, digest_items: float
+    ) -> Iterator[Metric]:
         sent = CounterMetricFamily(
             "duban_notices_sent", "Outbox messages delivered", labels=["kind", "channel"]
         )
@@ -161,7 +165,7 @@ class OutboxCollector:
             "duban_outbox_digest_items_waiting", "Notices waiting for their department's daily digest"
         )
         waiting: dict[str, float] = {OutboxStatus.pending.value: 0.0, OutboxStatus.sending.value: 0.0}
-        due = retrying = digest_items = 0.0
+        due = retrying = 0.0
         oldest: dt.datetime | None = None
         oldest_due: dt.datetime | None = None
         for row in rows:
@@ -171,7 +175,7 @@ class OutboxCollector:
             elif status == OutboxStatus.failed.value:
                 failed.add_metric([kind, channel], float(row.rows))
             elif status in waiting and not row.deliverable:
-                digest_items += row.rows
+                continue  # digest items: counted by digest_items_waiting (listed ones stay pending)
             elif status in waiting:
                 waiting[status] += row.rows
                 due += row.due

@@ -28,12 +28,38 @@ def _problem_bytes(status: int, detail: str, code: str) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
+_TASK_FORM = re.compile(r"^/tasks/(\d+)/")
+
+
+def _page_of(path: str, headers: dict[bytes, bytes]) -> str | None:
+    """Where a browser posting a page's form goes back to (None for the API and other clients)."""
+    if path.startswith("/api/") or b"text/html" not in headers.get(b"accept", b""):
+        return None
+    task = _TASK_FORM.match(path)
+    return f"/tasks/{task.group(1)}" if task else "/"
+
+
+def _page_bytes(max_body: int, back: str) -> bytes:
+    """The 413 page a form gets: what happened (nothing was saved) and the way back."""
+    size = f"{max_body / (1024 * 1024):.0f} MB"
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>文件过大 / Too large</title>'
+        f"</head><body><h1>文件过大</h1><p>一次提交的文件合计不能超过 {size}，本次报送未保存。"
+        "请减小文件或分次上传后重新提交。</p>"
+        f'<p lang="en">The files are too large: at most {size} in one submission. Nothing was saved.</p>'
+        f'<p><a href="{back}">返回 / Back</a></p></body></html>'
+    ).encode()
+
+
 class BodyTooLargeError(Exception):
     """The client sent more bytes than allowed."""
 
 
-# Routes that take 佐证材料 (API and pages): their bodies may be as large as one evidence file and a form.
-UPLOAD_PATH = re.compile(r"^(?:/api/v1)?/tasks/\d+/(?:files|progress|extensions)$")
+# Routes that take 佐证材料 (API and pages; the pages' contribution and 办结报送 forms too): their bodies may
+# be as large as one evidence file and a form.
+UPLOAD_PATH = re.compile(
+    r"^(?:(?:/api/v1)?/tasks/\d+/(?:files|progress|extensions)|/tasks/\d+/(?:contribution|actions/submit))$"
+)
 FORM_OVERHEAD = 1024 * 1024
 
 
@@ -65,8 +91,9 @@ class RequestGuard:
             self.max_upload if uploading and UPLOAD_PATH.match(scope.get("path", "")) else self.max_body
         )
         declared = headers.get(b"content-length")
+        page = _page_of(scope.get("path", ""), headers)
         if declared is not None and (not declared.isdigit() or int(declared) > max_body):
-            await self._reject(send, request_id, max_body)
+            await self._reject(send, request_id, max_body, page)
             REQUEST_ID.reset(token)
             return
         received = 0
@@ -93,7 +120,7 @@ class RequestGuard:
                 if message["type"] == "http.response.start" and not started:
                     started = True
                     status_holder["status"] = 413
-                    await self._reject(send, request_id, max_body)
+                    await self._reject(send, request_id, max_body, page)
                 return
             if message["type"] == "http.response.start":
                 started = True
@@ -106,7 +133,7 @@ class RequestGuard:
             await self.app(scope, limited_receive, tagged_send)
         except BodyTooLargeError:
             if not started:
-                await self._reject(send, request_id, max_body)
+                await self._reject(send, request_id, max_body, page)
             status_holder["status"] = 413
         finally:
             seconds = time.perf_counter() - begin
@@ -128,18 +155,24 @@ class RequestGuard:
                 )
             REQUEST_ID.reset(token)
 
-    async def _reject(self, send: Send, request_id: str, max_body: int) -> None:
-        body = _problem_bytes(
-            413,
-            f"请求体超过 {max_body} 字节上限 / The request body exceeds {max_body} bytes",
-            "request_too_large",
-        )
+    async def _reject(self, send: Send, request_id: str, max_body: int, page: str | None = None) -> None:
+        if page is not None:  # a page's form: a page saying so, not JSON in the browser
+            body, media = _page_bytes(max_body, page), b"text/html; charset=utf-8"
+        else:
+            body, media = (
+                _problem_bytes(
+                    413,
+                    f"请求体超过 {max_body} 字节上限 / The request body exceeds {max_body} bytes",
+                    "request_too_large",
+                ),
+                b"application/problem+json",
+            )
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/problem+json"),
+                    (b"content-type", media),
                     (b"content-length", str(len(body)).encode()),
                     (b"x-request-id", request_id.encode()),
                 ],

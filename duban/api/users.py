@@ -65,9 +65,12 @@ def create_user(
     password: str | None,
     department_code: str | None = None,
     display_name: str = "",
+    *,
+    initial: bool = False,
 ) -> User:
     """Create a user; department users must belong to a registered department. `password` None makes a
-    user that cannot sign in (tests and fixtures only: the command line and the pages always give one)."""
+    user that cannot sign in (tests and fixtures only: the command line and the pages always give one);
+    `initial` makes it an initial password that must be changed at the first sign-in."""
     username, department_id = check_new_user(session, username, role, department_code)
     if password is not None:
         check_password(password)
@@ -77,6 +80,7 @@ def create_user(
         role=role,
         department_id=department_id,
         password_hash=hash_password(password) if password else None,
+        must_change_password=initial and password is not None,
     )
     session.add(user)
     session.flush()
@@ -134,13 +138,13 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> User:
-    """Give the user a new password (its sessions and tokens go on working; `disable` stops them); it is
-    no longer an initial one that must be changed."""
+def set_password(session: Session, username: str, password: str, *, initial: bool = False) -> User:
+    """Give the user a new password (its sessions and tokens go on working; `disable` stops them):
+    `initial` when someone else chose it (an administrator's reset), to be changed at the next sign-in."""
     check_password(password)
     user = get_user(session, username)
     user.password_hash = hash_password(password)
-    user.must_change_password = False
+    user.must_change_password = initial
     session.add(user)
     session.flush()
     return user
@@ -186,6 +190,7 @@ class UserRow:
     department_name: str | None
     active: bool
     has_password: bool
+    must_change_password: bool
     created_at: datetime
 
 
@@ -205,6 +210,7 @@ def list_users(session: Session) -> list[UserRow]:
             department_name=department,
             active=user.active,
             has_password=bool(user.password_hash),
+            must_change_password=user.must_change_password,
             created_at=user.created_at,
         )
         for user, department in rows

@@ -31,7 +31,14 @@ from duban.notifications.channels import (
     message_id,
     send_webhook,
 )
-from duban.notifications.messages import is_obsolete, item_of, load_items, outbox_t, subject_of
+from duban.notifications.messages import (
+    freeze_digests,
+    is_obsolete,
+    item_of,
+    load_items,
+    outbox_t,
+    subject_of,
+)
 from duban.notifications.models import Channel, OutboxKind, OutboxStatus
 from duban.notifications.render import Rendered, render
 from duban.notifications.schedule import next_opening, office_open
@@ -110,7 +117,8 @@ def render_row(
     calendar: WorkingCalendar,
     settings: Settings | None = None,
 ) -> Rendered | None:
-    """The message of an outbox row (None when a notice is obsolete); `item_row` comes from load_items."""
+    """The message of an outbox row (None when a notice is obsolete, or a digest lists nothing current);
+    `item_row` comes from load_items, a digest's items from its frozen payload (`freeze_digests`)."""
     config = settings or get_settings()
     robot = row["channel"] == Channel.webhook.value
     common = {
@@ -126,11 +134,18 @@ def render_row(
     payload: dict[str, Any] = dict(row["payload"] or {})
     if row["kind"] == OutboxKind.digest.value:
         items = payload.get("items", [])
+        if not items:
+            return None
+        board = payload.get("board_link") or f"{config.base_url.rstrip('/')}/tasks"
+        # Items frozen before 0014 carry their link; since, it is the board's plus the task id.
+        shown = [item if "link" in item else {**item, "link": f"{board}/{item['task_id']}"} for item in items]
         context = {
             **common,
             **payload,
-            "sections": digest_sections(items),
-            "supervised_count": sum(1 for i in items if i["urgency"] >= 3),
+            "recipient_name": payload.get("recipient_name") or common["recipient_name"],
+            "items": shown,
+            "sections": digest_sections(shown),
+            "supervised_count": sum(1 for i in shown if i["urgency"] >= 3),
         }
         return render("digest", payload.get("subject", "督办摘要"), context, markdown=robot)
     return render("weekly", payload.get("subject", "每周督办汇总"), {**common, **payload}, markdown=robot)
@@ -173,8 +188,14 @@ def claim(session: Session, ids: Iterable[int], now: dt.datetime) -> tuple[list[
         )
         outcomes["deferred"] += len(eligible)
         return [], outcomes
-    items = {item["id"]: item for item in load_items(session, [outbox_t.c.id.in_(eligible_ids)])}
+    notices = [row["id"] for row in eligible if row["kind"] == OutboxKind.notice.value]
+    items = (
+        {item["id"]: item for item in load_items(session, [outbox_t.c.id.in_(notices)])} if notices else {}
+    )
     departments = _departments(session, (row["department_id"] for row in eligible))
+    names = {key: name for key, (name, _) in departments.items()}
+    frozen = freeze_digests(session, eligible, names, calendar)
+    eligible = [{**row, "payload": frozen[row["id"]]} if row["id"] in frozen else row for row in eligible]
     rendered: dict[int, Rendered] = {}
     obsolete: list[int] = []
     for row in eligible:
@@ -219,6 +240,14 @@ def claim(session: Session, ids: Iterable[int], now: dt.datetime) -> tuple[list[
     ).all()
     if len(taken) < len(rendered):
         outcomes["busy"] += len(rendered) - len(taken)
+    freezing = [{"row_id": row_id, "frozen": frozen[row_id]} for row_id, _ in taken if row_id in frozen]
+    if freezing:  # with the lease: a repeat renders these, never the rows again
+        conn.execute(
+            outbox_t.update()
+            .where(outbox_t.c.id == sa.bindparam("row_id"))
+            .values(payload=sa.bindparam("frozen", type_=outbox_t.c.payload.type)),
+            freezing,
+        )
     claimed = [
         Claimed(
             row_id,

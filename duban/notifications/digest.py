@@ -1,8 +1,12 @@
 """The daily digest per department (every item by urgency, 督办 on top) and the office's weekly summary.
 
-Both are outbox rows with their content frozen into the payload when composed, so a repeat after a
-crash says exactly what the first attempt said. Their dedupe keys (department/day/channel, ISO
-week/channel) make them once-only however many dispatchers run.
+Both are outbox rows whose dedupe keys (department/day/channel, ISO week/channel) make them once-only
+however many dispatchers run. A digest is composed set-based: one INSERT … SELECT … GROUP BY department
+and channel a day, each row recording the id window of its items — its department's notices on its
+channel past the last digest's window, up to the highest outbox id when it was composed. Nothing is
+written on the items. What a digest shows is frozen into its payload when it is first claimed
+(`delivery.claim`), so a repeat after a crash says exactly what the first attempt said; the weekly
+summary's is frozen when composed.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from duban.core.config import get_settings
 from duban.core.types import JSONType
 from duban.notifications.delivery import relay
 from duban.notifications.events import notify_missed_events
-from duban.notifications.messages import EVENT_LABELS, is_obsolete, item_of, load_items, outbox_t
+from duban.notifications.messages import EVENT_LABELS, outbox_t
 from duban.notifications.models import Channel, OutboxKind, OutboxStatus
 from duban.notifications.outbox import dedupe_insert, department_t, office_department_id
 from duban.notifications.schedule import office_open
@@ -71,78 +75,125 @@ def _insert_message(
     return conn.execute(statement).scalar()
 
 
+def _digest_pairs(day: dt.date | None) -> sa.CTE:
+    """Each department and channel (without a digest on `day`, if given), with where its last digest's
+    items ended."""
+    channels = sa.union_all(
+        sa.select(sa.literal(Channel.email.value).label("channel")),
+        sa.select(sa.literal(Channel.webhook.value).label("channel")),
+    ).subquery("digest_channel")
+    stamp = day.isoformat() if day is not None else ""
+    key = sa.literal("d:") + sa.cast(department_t.c.id, sa.String) + f":{stamp}:" + channels.c.channel
+    last = outbox_t.alias("last_digest")
+    last_through = (
+        sa.select(last.c.items_through)
+        .where(
+            last.c.department_id == department_t.c.id,
+            last.c.channel == channels.c.channel,
+            last.c.kind == OutboxKind.digest.value,
+        )
+        .order_by(last.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    today = outbox_t.alias("today_digest")
+    pairs = sa.select(
+        department_t.c.id.label("department_id"),
+        channels.c.channel,
+        key.label("dedupe_key"),
+        sa.func.coalesce(last_through, 0).label("items_after"),
+    ).join_from(department_t, channels, sa.true())
+    if day is not None:
+        pairs = pairs.where(~sa.select(today.c.id).where(today.c.dedupe_key == key).exists())
+    # Materialized: a few hundred pairs, each then reading its own notices past its window by index.
+    # Inlined, the planner ran the last-digest lookup once per notice.
+    return pairs.cte("digest_pair").prefix_with("MATERIALIZED")
+
+
+def digest_items_waiting() -> sa.Select[tuple[int]]:
+    """SQL: how many pending digest notices no digest lists yet (each department's past its last)."""
+    pairs = _digest_pairs(None)
+    return sa.select(sa.func.count()).select_from(
+        pairs.join(
+            outbox_t,
+            sa.and_(
+                outbox_t.c.department_id == pairs.c.department_id,
+                outbox_t.c.channel == pairs.c.channel,
+                outbox_t.c.id > pairs.c.items_after,
+                outbox_t.c.kind == OutboxKind.notice.value,
+                outbox_t.c.delivery == "digest",
+                outbox_t.c.status == OutboxStatus.pending.value,
+            ),
+        )
+    )
+
+
+def _digest_rows(day: dt.date, now: dt.datetime, through: int | None) -> sa.Select[Any]:
+    """One digest row per department and channel with notices past its last digest (up to `through`)."""
+    pairs = _digest_pairs(day)
+    items = [
+        outbox_t.c.kind == OutboxKind.notice.value,
+        outbox_t.c.status.not_in([OutboxStatus.skipped.value, OutboxStatus.digested.value]),
+    ]
+    if through is not None:
+        items.append(outbox_t.c.id <= through)
+    return (
+        sa.select(
+            pairs.c.dedupe_key,
+            sa.literal(OutboxKind.digest.value).label("kind"),
+            pairs.c.department_id,
+            sa.literal("immediate").label("delivery"),
+            pairs.c.channel,
+            sa.func.max(outbox_t.c.recipient).label("recipient"),
+            sa.literal(OutboxStatus.pending.value).label("status"),
+            sa.literal(0).label("attempts"),
+            sa.literal(now, outbox_t.c.next_attempt_at.type).label("next_attempt_at"),
+            sa.literal({}, JSONType).label("payload"),
+            sa.literal("").label("last_error"),
+            sa.literal(now, outbox_t.c.created_at.type).label("created_at"),
+            sa.literal(0).label("urgency"),
+            sa.literal("").label("rule"),
+            sa.literal(OutboxKind.digest.value).label("step"),
+            sa.literal("").label("period"),
+            pairs.c.items_after,
+            sa.literal(through or 0).label("items_through"),
+        )
+        .join_from(
+            pairs,
+            outbox_t,
+            sa.and_(
+                outbox_t.c.department_id == pairs.c.department_id,
+                outbox_t.c.channel == pairs.c.channel,
+                outbox_t.c.id > pairs.c.items_after,
+            ),
+        )
+        .where(*items)
+        .group_by(pairs.c.dedupe_key, pairs.c.department_id, pairs.c.channel, pairs.c.items_after)
+        # Immediate notices (mailed on their own) are listed too, but only digest items call for a digest.
+        .having(sa.func.max(sa.case((outbox_t.c.delivery == "digest", 1), else_=0)) == 1)
+        .order_by(pairs.c.department_id, pairs.c.channel)
+    )
+
+
 def compose_digests(session: Session, now: dt.datetime, calendar: WorkingCalendar) -> list[int]:
-    """Today's digest for every department and channel with digest items waiting (once a day each)."""
+    """Today's digest for every department and channel with notices past its last digest (once a day
+    each), in one INSERT … SELECT; each records the id window of its items and freezes nothing yet."""
     if not office_open(now, calendar):
         return []
     conn = session.connection()
     day = now.astimezone(clock.TZ).date()
-    unlisted = sa.and_(
-        outbox_t.c.kind == OutboxKind.notice.value,
-        outbox_t.c.digest_id.is_(None),
-        outbox_t.c.created_at <= now,
-        outbox_t.c.status.not_in([OutboxStatus.skipped.value, OutboxStatus.digested.value]),
-    )
-    groups = conn.execute(
-        sa.select(outbox_t.c.department_id, outbox_t.c.channel, sa.func.max(outbox_t.c.recipient).label("to"))
-        .where(unlisted, outbox_t.c.delivery == "digest", outbox_t.c.status == OutboxStatus.pending.value)
-        .group_by(outbox_t.c.department_id, outbox_t.c.channel)
-        .order_by(outbox_t.c.department_id, outbox_t.c.channel)
-    ).all()
-    base_url = get_settings().base_url.rstrip("/")
-    created: list[int] = []
-    for group in groups:
-        key = f"d:{group.department_id}:{day.isoformat()}:{group.channel}"
-        digest_id = _insert_message(
-            session, key, OutboxKind.digest, group.department_id, group.channel, group.to, now
-        )
-        if digest_id is None:
-            continue  # today's digest went out already; these items wait for tomorrow's
-        rows = load_items(
-            session,
-            [unlisted, outbox_t.c.department_id == group.department_id, outbox_t.c.channel == group.channel],
-        )
-        stale = [row["id"] for row in rows if is_obsolete(row)]
-        items = [item_of(row, calendar, base_url) for row in rows if not is_obsolete(row)]
-        _mark(conn, stale, status=OutboxStatus.skipped.value)
-        listed = [item["outbox_id"] for item in items]
-        for start in range(0, len(listed), 5000):
-            conn.execute(
-                outbox_t.update()
-                .where(outbox_t.c.id.in_(listed[start : start + 5000]))
-                .values(
-                    digest_id=digest_id,
-                    status=sa.case(
-                        (outbox_t.c.delivery == "digest", OutboxStatus.digested.value),
-                        else_=outbox_t.c.status,
-                    ),
-                )
-            )
-        supervised = sum(1 for item in items if item["urgency"] >= 3)
-        payload = {
-            "subject": f"【每日督办摘要】{day.isoformat()} 共 {len(items)} 项"
-            + (f"，督办 {supervised} 项" if supervised else ""),
-            "day": day.isoformat(),
-            "items": items,
-            "board_link": f"{base_url}/tasks",
-        }
-        conn.execute(
-            outbox_t.update()
-            .where(outbox_t.c.id == digest_id)
-            .values(
-                payload=payload, status=OutboxStatus.pending.value if items else OutboxStatus.skipped.value
-            )
-        )
-        if items:
-            created.append(digest_id)
-    return created
-
-
-def _mark(conn: sa.Connection, ids: list[int], *, status: str) -> None:
-    for start in range(0, len(ids), 5000):
-        conn.execute(
-            outbox_t.update().where(outbox_t.c.id.in_(ids[start : start + 5000])).values(status=status)
-        )
+    if conn.execute(_digest_rows(day, now, None).limit(1)).first() is None:
+        return []
+    if conn.dialect.name == "postgresql":
+        # Wait for every transaction writing the outbox and hold off new ones until this commits: then no
+        # notice with an id at or below `through` can still commit after the digests' windows are fixed.
+        # (SQLite has one writer at a time.)
+        conn.execute(sa.text("LOCK TABLE notification_outbox IN SHARE ROW EXCLUSIVE MODE"))
+    through = conn.execute(sa.select(sa.func.max(outbox_t.c.id))).scalar_one()
+    select = _digest_rows(day, now, int(through))
+    names = [column.name for column in select.selected_columns]
+    statement = dedupe_insert(conn, outbox_t).from_select(names, select).returning(outbox_t.c.id)
+    return sorted(int(row.id) for row in conn.execute(statement))
 
 
 def weekly_summary(session: Session, today: dt.date) -> dict[str, Any]:

@@ -1,17 +1,18 @@
-"""What a notice says: one item per outbox notice (headline, labels, link), read set-based."""
+"""What a notice says: one item per outbox notice (headline, labels, link), read set-based; and what a
+digest shows, read by its windows and frozen by its first claim."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from duban.core import clock
-from duban.core.config import get_settings
-from duban.notifications.models import NotificationOutbox
+from duban.core.config import Settings, get_settings
+from duban.notifications.models import NotificationOutbox, OutboxKind, OutboxStatus
 from duban.tasks.enums import TaskState
 from duban.tasks.models import Department, Plan, TaskAssignment
 from duban.tasks.task_views import lead_name
@@ -46,6 +47,38 @@ EVENT_LABELS: Final = {
 CLOSED: Final = (TaskState.completed.value, TaskState.cancelled.value)
 
 
+def contribution_before() -> sa.ColumnElement[Any]:
+    """SQL for the one number of the task's frozen policy a notice shows: when contributions are due."""
+    number = task_t.c.policy[("contribution", "due_before_deadline")].as_integer()
+    before: sa.ColumnElement[Any] = sa.case((outbox_t.c.rule == "contribution", number), else_=sa.null())
+    return before
+
+
+def listed() -> sa.ColumnElement[bool]:
+    """SQL: the notice is in a digest — one of its department and channel composed after it (a digest's
+    window ends at the highest id when it was composed, below its own id)."""
+    digest = outbox_t.alias("listing_digest")
+    return (
+        sa.select(digest.c.id)
+        .where(
+            digest.c.department_id == outbox_t.c.department_id,
+            digest.c.channel == outbox_t.c.channel,
+            digest.c.id > outbox_t.c.id,
+            digest.c.kind == "digest",
+            digest.c.items_through >= outbox_t.c.id,
+        )
+        .exists()
+    )
+
+
+def shown_status() -> sa.ColumnElement[Any]:
+    """SQL for a notice's status as people read it: `digested` once a digest lists a pending digest item."""
+    return sa.case(
+        (sa.and_(outbox_t.c.delivery == "digest", outbox_t.c.status == "pending", listed()), "digested"),
+        else_=outbox_t.c.status,
+    )
+
+
 def item_query() -> sa.Select[Any]:
     """The outbox notice rows with what their message shows (filter it by id or digest)."""
     return sa.select(
@@ -63,7 +96,7 @@ def item_query() -> sa.Select[Any]:
         task_t.c.state,
         task_t.c.deadline,
         task_t.c.original_deadline,
-        task_t.c.policy,
+        contribution_before().label("contribution_before"),
         plan_t.c.title.label("plan_title"),
         lead_name().label("lead_names"),
     ).select_from(
@@ -102,8 +135,7 @@ def _headline(row: Mapping[str, Any], calendar: WorkingCalendar, day: dt.date) -
     if rule == "accept":
         return "签收提醒", f"本任务已交办 {overdue} 个工作日，尚未签收，请尽快签收或提出异议。", ""
     if rule == "contribution":
-        before = ((row["policy"] or {}).get("contribution") or {}).get("due_before_deadline")
-        before = before or bundled_policy().contribution_due_before
+        before = row.get("contribution_before") or bundled_policy().contribution_due_before
         contribution_due = calendar.add_working_days(due, -int(before)).date
         if step.startswith("contribution_urge"):
             late = _days(calendar, contribution_due, day)
@@ -186,3 +218,107 @@ def load_items(session: Session, where: Iterable[sa.ColumnElement[bool]]) -> lis
     """Notice rows (with task, plan, lead) matching the conditions, most urgent first."""
     query = item_query().where(*where).order_by(outbox_t.c.urgency.desc(), outbox_t.c.due, outbox_t.c.id)
     return [dict(row) for row in session.connection().execute(query).mappings()]
+
+
+def digest_item_query() -> sa.Select[Any]:
+    """The notice rows with what a digest entry shows (filter it by the digests' windows)."""
+    return sa.select(
+        outbox_t.c.id,
+        outbox_t.c.task_id,
+        outbox_t.c.department_id,
+        outbox_t.c.channel,
+        outbox_t.c.rule,
+        outbox_t.c.step,
+        outbox_t.c.period,
+        outbox_t.c.due,
+        outbox_t.c.urgency,
+        outbox_t.c.created_at,
+        outbox_t.c.payload,
+        task_t.c.title,
+        task_t.c.state,
+        task_t.c.deadline,
+        contribution_before().label("contribution_before"),
+    ).select_from(outbox_t.join(task_t, task_t.c.id == outbox_t.c.task_id))
+
+
+def digest_entry(row: Mapping[str, Any], calendar: WorkingCalendar) -> dict[str, Any]:
+    """What a digest shows of one notice (JSON-ready: frozen into the digest when it is first claimed)."""
+    day = row["created_at"].astimezone(clock.TZ).date()
+    label, headline, _ = _headline(row, calendar, day)
+    colour = COLOURS.get(row["step"]) or (
+        (row["payload"] or {}).get("colour") if row["rule"] == "event" else None
+    )
+    return {
+        "outbox_id": row["id"],
+        "task_id": row["task_id"],
+        "title": row["title"],
+        "step_label": label,
+        "headline": headline,
+        "urgency": int(row["urgency"]),
+        "colour": colour,
+        "deadline": row["deadline"].isoformat() if row["deadline"] else None,
+    }
+
+
+def is_frozen(row: Mapping[str, Any]) -> bool:
+    """Whether a digest row's payload holds what it shows (written by its first claim)."""
+    return "items" in (row["payload"] or {})
+
+
+def freeze_digests(
+    session: Session,
+    rows: Sequence[Mapping[str, Any]],
+    names: Mapping[int, str],
+    calendar: WorkingCalendar,
+    settings: Settings | None = None,
+) -> dict[int, dict[str, Any]]:
+    """What each of these digest rows shows, from the notices in its id window (one query for all):
+    ids and the shown fields of the items still current, by urgency, and the digest's own lines."""
+    wanted = [row for row in rows if row["kind"] == OutboxKind.digest.value and not is_frozen(row)]
+    if not wanted:
+        return {}
+    windows = [
+        sa.and_(
+            outbox_t.c.department_id == row["department_id"],
+            outbox_t.c.channel == row["channel"],
+            outbox_t.c.id > (row["items_after"] or 0),
+            outbox_t.c.id <= (row["items_through"] or 0),
+        )
+        for row in wanted
+    ]
+    query = (
+        digest_item_query()
+        .where(
+            outbox_t.c.kind == OutboxKind.notice.value,
+            outbox_t.c.status.not_in([OutboxStatus.skipped.value, OutboxStatus.digested.value]),
+            sa.or_(*windows),
+        )
+        .order_by(outbox_t.c.urgency.desc(), outbox_t.c.due, outbox_t.c.id)
+    )
+    owners: dict[tuple[int, str], list[Mapping[str, Any]]] = {}
+    for row in wanted:
+        owners.setdefault((row["department_id"], row["channel"]), []).append(row)
+    entries: dict[int, list[dict[str, Any]]] = {row["id"]: [] for row in wanted}
+    for found in session.connection().execute(query).mappings():
+        item = dict(found)
+        if is_obsolete(item):
+            continue
+        for owner in owners[(item["department_id"], item["channel"])]:
+            if (owner["items_after"] or 0) < item["id"] <= (owner["items_through"] or 0):
+                entries[owner["id"]].append(digest_entry(item, calendar))
+                break
+    board = f"{(settings or get_settings()).base_url.rstrip('/')}/tasks"
+    frozen: dict[int, dict[str, Any]] = {}
+    for row in wanted:
+        items = entries[row["id"]]
+        day = row["created_at"].astimezone(clock.TZ).date().isoformat()
+        supervised = sum(1 for item in items if item["urgency"] >= 3)
+        frozen[row["id"]] = {
+            "subject": f"【每日督办摘要】{day} 共 {len(items)} 项"
+            + (f"，督办 {supervised} 项" if supervised else ""),
+            "day": day,
+            "recipient_name": names.get(row["department_id"], ""),
+            "board_link": board,
+            "items": items,
+        }
+    return frozen

@@ -22,7 +22,10 @@ class OutboxKind(StrEnum):
 
 
 class OutboxStatus(StrEnum):
-    """Where a row stands; `sending` rows were claimed by a worker (a lease: next_attempt_at)."""
+    """Where a row stands; `sending` rows were claimed by a worker (a lease: next_attempt_at).
+
+    `digested` was written on the items of a digest before migration 0014; since then an item's place in
+    a digest is found from the digest's id window (`messages.listed`) and the item keeps its status."""
 
     pending = "pending"
     sending = "sending"
@@ -43,13 +46,15 @@ class NotificationOutbox(SQLModel, table=True):
     """One message for one channel and recipient; `dedupe_key` makes every notice happen once.
 
     Notice keys are ``n:{task}:{rule}:{step}:{period}:{department}:{channel}``; a digest's
-    ``d:{department}:{day}:{channel}``; the weekly summary's ``w:{iso week}:{channel}``.
+    ``d:{department}:{day}:{channel}``; the weekly summary's ``w:{iso week}:{channel}``. A digest's items
+    are its department's notices on its channel with ids in (items_after, items_through]: nothing is
+    written on the items themselves.
     """
 
     __tablename__ = "notification_outbox"
     __table_args__ = (
         sa.Index("ix_notification_outbox_status_next", "status", "next_attempt_at"),
-        sa.Index("ix_notification_outbox_fold", "department_id", "channel", "digest_id"),
+        sa.Index("ix_notification_outbox_items", "department_id", "channel", "kind", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -70,7 +75,8 @@ class NotificationOutbox(SQLModel, table=True):
     next_attempt_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
     queued_at: dt.datetime | None = optional_time_field()
     message_id: str | None = Field(default=None, max_length=255)
-    digest_id: int | None = Field(default=None, foreign_key="notification_outbox.id")
+    items_after: int | None = None
+    items_through: int | None = None
     payload: dict[str, Any] = json_dict_field()
     last_error: str = text_field()
     created_at: dt.datetime = created_at_field()

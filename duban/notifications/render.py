@@ -52,7 +52,13 @@ def _markdown_escape(value: Any) -> Any:
 @lru_cache(maxsize=1)
 def _environments() -> tuple[Environment, Environment, Environment]:
     loader = FileSystemLoader(str(TEMPLATES))
-    common: dict[str, Any] = {"loader": loader, "undefined": StrictUndefined, "keep_trailing_newline": True}
+    # Templates are part of the release: no file checks on every render.
+    common: dict[str, Any] = {
+        "loader": loader,
+        "undefined": StrictUndefined,
+        "keep_trailing_newline": True,
+        "auto_reload": False,
+    }
     html = Environment(autoescape=select_autoescape(["html"], default=True), **common)
     # Mail text shows values as written; S701 is about HTML, which this environment never renders.
     text = Environment(autoescape=False, **common)  # noqa: S701

@@ -159,6 +159,10 @@ def issue_plan(
     if actor.role not in (Role.office, Role.admin):
         raise ActionForbidden("只有委员会办公室可以交办", "Only the committee office issues tasks")
     conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # These set-based statements over a plan's tasks are estimated above `jit_above_cost`; compiling
+        # them took 2-8 s against about 1.4 s for the statements themselves (bench/analysis/lifecycle.md).
+        conn.exec_driver_sql("SET LOCAL jit = off")
     # The plan's row first, as an import or revision of the plan takes it: the same lock order, no deadlock.
     conn.execute(sa.select(plan_t.c.id).where(plan_t.c.id == plan_id).with_for_update())
     blockers = blocking_tasks(conn, plan_id=plan_id)
@@ -170,54 +174,68 @@ def issue_plan(
         if found:
             raise past_deadline_refusal(found)
     drafts = sa.and_(task_t.c.plan_id == plan_id, task_t.c.state == TaskState.draft.value)
-    issued = [
-        row.id
-        for row in conn.execute(
-            task_t.update()
-            .where(drafts)
-            .values(
-                state=TaskState.assigned.value,
-                version=task_t.c.version + 1,
-                issued_at=now,
-                updated_at=now,
-                policy=policy_on_issue(sa.literal(bundled_policy().snapshot(), task_t.c.policy.type)),
-            )
-            .returning(task_t.c.id)
+    move = (
+        task_t.update()
+        .where(drafts)
+        .values(
+            state=TaskState.assigned.value,
+            version=task_t.c.version + 1,
+            issued_at=now,
+            updated_at=now,
+            policy=policy_on_issue(sa.literal(bundled_policy().snapshot(), task_t.c.policy.type)),
         )
-    ]
+    )
+
+    def events_from(source: Any) -> sa.Select[Any]:
+        return sa.select(
+            source.c.id,
+            sa.literal("issue"),
+            sa.literal(actor.user_id, sa.Integer),
+            sa.literal(actor.department_id, sa.Integer),
+            sa.literal("委员会办公室 / office"),
+            sa.literal(TaskState.draft.value),
+            sa.literal(TaskState.assigned.value),
+            sa.literal(""),
+            _issue_data(plan_id, now.date(), source.c.deadline),
+            sa.literal(request_id, sa.String),
+            sa.literal(now, TaskEvent.__table__.c.created_at.type),  # type: ignore[attr-defined]
+        )
+
+    if conn.dialect.name == "postgresql":
+        # The move and its events in one statement: the events come from the UPDATE's own RETURNING, not
+        # from a second scan of the plan's tasks.
+        moved = move.returning(task_t.c.id, task_t.c.deadline).cte("moved")
+        issued = list(
+            conn.execute(
+                event_t.insert()
+                .from_select(list(EVENT_COLUMNS), events_from(moved))
+                .returning(event_t.c.task_id)
+            ).scalars()
+        )
+    else:
+        issued = list(conn.execute(move.returning(task_t.c.id)).scalars())
+        if issued:
+            conn.execute(
+                event_t.insert().from_select(
+                    list(EVENT_COLUMNS),
+                    events_from(task_t).where(
+                        task_t.c.plan_id == plan_id,
+                        task_t.c.state == TaskState.assigned.value,
+                        task_t.c.issued_at == now,
+                    ),
+                )
+            )
     if issued:
-        conn.execute(
-            event_t.insert().from_select(
-                list(EVENT_COLUMNS),
-                sa.select(
-                    task_t.c.id,
-                    sa.literal("issue"),
-                    sa.literal(actor.user_id, sa.Integer),
-                    sa.literal(actor.department_id, sa.Integer),
-                    sa.literal("委员会办公室 / office"),
-                    sa.literal(TaskState.draft.value),
-                    sa.literal(TaskState.assigned.value),
-                    sa.literal(""),
-                    _issue_data(plan_id, now.date()),
-                    sa.literal(request_id, sa.String),
-                    sa.literal(now, TaskEvent.__table__.c.created_at.type),  # type: ignore[attr-defined]
-                ).where(
-                    task_t.c.plan_id == plan_id,
-                    task_t.c.state == TaskState.assigned.value,
-                    task_t.c.issued_at == now,
-                ),
-            )
-        )
         conn.execute(plan_t.update().where(plan_t.c.id == plan_id).values(status=PlanStatus.issued.value))
         jobs.enqueue(session, "duban.notify_plan_issued", plan_id)
     return issued
 
 
-def _issue_data(plan_id: int, issued_on: dt.date) -> sa.ColumnElement[Any]:
+def _issue_data(plan_id: int, issued_on: dt.date, deadline: Any) -> sa.ColumnElement[Any]:
     """The issue event's data; a task issued after its deadline records that its ladder counts from today."""
     json_type = TaskEvent.__table__.c.data.type  # type: ignore[attr-defined]
     late = {"plan_id": plan_id, "past_deadline": True, "ladder_from": issued_on.isoformat()}
     return sa.case(
-        (task_t.c.deadline < issued_on, sa.literal(late, json_type)),
+        (deadline < issued_on, sa.literal(late, json_type)),
         else_=sa.literal({"plan_id": plan_id}, json_type),
     )

@@ -155,10 +155,11 @@ def load_header(session: Unit, task_id: int) -> TaskHeader:
     rows = _HEADER.rows(session.connection(), {"task_id": task_id})
     if not rows:
         raise NotFoundError(f"任务 {task_id} 不存在", f"Task {task_id} does not exist", code="not_found")
-    return _header_of(task_id, rows)
+    return header_of(task_id, rows)
 
 
-def _header_of(task_id: int, rows: Sequence[Sequence[Any]]) -> TaskHeader:
+def header_of(task_id: int, rows: Sequence[Sequence[Any]]) -> TaskHeader:
+    """The header from rows of (state, version, has deadline, holder's department, holder's role)."""
     state, version, has_deadline = rows[0][:3]
     leads = frozenset(row[3] for row in rows if row[4] == AssignmentRole.lead.value)
     cooperating = frozenset(row[3] for row in rows if row[4] == AssignmentRole.cooperating.value)
@@ -184,7 +185,7 @@ def load_caller_and_header(
     user = user_from_row(rows[0][:split])
     if rows[0][split] is None:  # the task's state: NULL when the outer join found no task
         return user, None
-    return user, _header_of(task_id, [row[split:] for row in rows])
+    return user, header_of(task_id, [row[split:] for row in rows])
 
 
 def _update_for(target: TaskState) -> sa.Update:

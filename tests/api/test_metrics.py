@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
@@ -63,6 +64,10 @@ def _row(n: int, *, minutes_old: int, **values: Any) -> dict[str, Any]:
     return {**row, **values}
 
 
+def _a_department(session: Session) -> int:
+    return int(session.connection().execute(sa.text("SELECT min(id) FROM department")).scalar_one())
+
+
 def test_outbox_figures_are_read_from_the_table(
     client: TestClient, departments: Session, clock_at: Callable[[dt.datetime | str | None], None]
 ) -> None:
@@ -78,7 +83,10 @@ def test_outbox_figures_are_read_from_the_table(
         _row(8, minutes_old=300, status="failed", channel="webhook", attempts=8),
         _row(9, minutes_old=300, status="skipped"),
     ]
-    departments.connection().execute(outbox_t.insert(), rows)
+    department = _a_department(departments)  # a digest item waits for its department's digest
+    departments.connection().execute(
+        outbox_t.insert(), [{**row, "department_id": department} for row in rows]
+    )
     found = samples(client.get("/metrics").text)
     assert found[("duban_outbox_backlog", (("status", "pending"),))] == 2
     assert found[("duban_outbox_backlog", (("status", "sending"),))] == 1

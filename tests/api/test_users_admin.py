@@ -192,19 +192,35 @@ def test_the_administrator_creates_sets_a_password_disables_and_enables(
     assert forged.status_code == 403
     made = admin.post("/users", {**form, "password": "new-clerk-pass", "password_again": "new-clerk-pass"})
     assert made.status_code == 303, made.text[:500]
-    assert "已创建用户 new-clerk" in admin.follow(made).text
+    listed = admin.follow(made).text
+    assert "已创建用户 new-clerk，首次登录须修改密码" in text_of(listed)
     clerk = departments.exec(select(User).where(User.username == "new-clerk")).one()
-    assert clerk.role is Role.department and clerk.password_hash
+    assert clerk.role is Role.department and clerk.password_hash and clerk.must_change_password
+    assert "待修改初始密码" in text_of(listed.split(f'id="user-{clerk.id}"')[1].split("</tr>")[0])
     with page_clients() as open_client:
         person = open_client()
-        assert person.login("new-clerk", "new-clerk-pass").status_code == 303
+        signed = person.login("new-clerk", "new-clerk-pass")
+        assert (signed.status_code, signed.headers["location"]) == (303, "/password")
+        assert person.get("/tasks").headers["location"] == "/password"  # nothing else until it is changed
+        changed = person.post(
+            "/password",
+            {"current": "new-clerk-pass", "password": "own-clerk-pass", "password_again": "own-clerk-pass"},
+        )
+        assert changed.status_code == 303 and person.get("/tasks").status_code == 200
+        departments.refresh(clerk)
+        assert not clerk.must_change_password
         reset = admin.post(
             f"/users/{clerk.id}/password", {"password": "reset-pass-22", "password_again": "reset-pass-22"}
         )
         assert reset.status_code == 303
-        assert open_client().login("new-clerk", "reset-pass-22").status_code == 303
+        assert "下次登录须修改密码" in text_of(admin.follow(reset).text)
+        departments.refresh(clerk)
+        assert clerk.must_change_password  # a reset password is an initial one again
+        after_reset = open_client().login("new-clerk", "reset-pass-22")
+        assert (after_reset.status_code, after_reset.headers["location"]) == (303, "/password")
         assert admin.post(f"/users/{clerk.id}/disable").status_code == 303
-        assert person.get("/tasks").status_code == 303  # the running session ends
+        ended = person.get("/tasks")  # the running session ends
+        assert ended.status_code == 303 and ended.headers["location"].startswith("/login")
         assert open_client().login("new-clerk", "reset-pass-22").status_code == 401
         assert admin.post(f"/users/{clerk.id}/enable").status_code == 303
         assert open_client().login("new-clerk", "reset-pass-22").status_code == 303

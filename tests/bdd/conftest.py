@@ -1274,6 +1274,7 @@ from tests.bdd.steps_audit import *  # noqa: E402, F403  (the audit log refuses 
 from tests.bdd.steps_batch import *  # noqa: E402, F403  (batch work: issue 15)
 from tests.bdd.steps_deadlines import *  # noqa: E402, F403  (deadlines: issue 13)
 from tests.bdd.steps_documents import *  # noqa: E402, F403  (files as offices receive them: issue 13)
+from tests.bdd.steps_every_day import *  # noqa: E402, F403  (a phone, the board's batches: issue 15)
 from tests.bdd.steps_evidence import *  # noqa: E402, F403  (佐证材料 and what 办结 needs: issue 16)
 from tests.bdd.steps_first_day import *  # noqa: E402, F403  (the first day: issue 15)
 from tests.bdd.steps_identity import *  # noqa: E402, F403  (plan identity: issue 14)

@@ -4,20 +4,26 @@ bytes, stored once, downloaded as the task is read, and what 办结 needs under 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pytest_bdd import given, parsers, then, when
 from sqlmodel import Session
 
 from duban.core.config import get_settings
 from duban.tasks.enums import Role
+from duban.workflow.evidence.files import files_of_records
 from duban.workflow.machines import Actor
-from tests.fixtures.evidence import EXE, pdf_bytes, ready_to_submit, require_completion
+from duban.workflow.models import ReportKind, TaskReport
+from tests.api.pages.helpers import PageClient, text_of
+from tests.fixtures.evidence import EXE, image_bytes, pdf_bytes, ready_to_submit, require_completion
 
 Headers = Callable[[str], dict[str, str]]
+report_t = TaskReport.__table__  # type: ignore[attr-defined]
 
 
 def _upload(
@@ -208,3 +214,99 @@ def names_what_is_missing(context: dict[str, Any], report: str, files: str, unit
     detail = context["response"].json()["detail"]
     for words in (report, files, unit):
         assert words in detail, detail
+
+
+def _chosen(names: str, program: str | None = None) -> list[tuple[str, bytes]]:
+    """The files a person picks in the browser, by name (a PDF or a picture), and perhaps a program."""
+    picked = [
+        (name, image_bytes("PNG") if name.endswith(".png") else pdf_bytes(name))
+        for name in re.findall(r'"([^"]+)"', names)
+    ]
+    return [*picked, (program, EXE)] if program else picked
+
+
+def _post_page_form(
+    pages_clients: Callable[[str], PageClient],
+    context: dict[str, Any],
+    name: str,
+    path: str,
+    fields: dict[str, str],
+    files: list[tuple[str, bytes]],
+) -> None:
+    page = pages_clients(name)
+    context["response"] = page.client.post(
+        f"/tasks/{context['task_id']}/{path}",
+        data={**fields, "csrf_token": page.token},
+        files=[("file", (file, data, "application/octet-stream")) for file, data in files],
+    )
+
+
+@when(
+    parsers.re(
+        r'"(?P<name>[^"]+)" 在任务页面报送进展 (?P<percent>\d+)%，内容为 "(?P<text>[^"]+)"，'
+        r'选择文件 (?P<names>"[^"]+"(?: 和 "[^"]+")*)(?: 和一个名为 "(?P<program>[^"]+)" 的可执行程序)?$'
+    )
+)
+def page_progress_with_files(
+    pages_clients: Callable[[str], PageClient],
+    context: dict[str, Any],
+    name: str,
+    percent: str,
+    text: str,
+    names: str,
+    program: str | None,
+) -> None:
+    """The task page's 进展报送 form, posted with the files chosen in its file field."""
+    fields = {"form": "progress", "percent": percent, "text": text}
+    _post_page_form(pages_clients, context, name, "progress", fields, _chosen(names, program))
+
+
+@when(
+    parsers.re(
+        r'"(?P<name>[^"]+)" 在任务页面办结报送，办结情况为 "(?P<text>[^"]+)"，选择文件 (?P<names>"[^"]+"(?: 和 "[^"]+")*)$'
+    )
+)
+def page_submission_with_files(
+    pages_clients: Callable[[str], PageClient], context: dict[str, Any], name: str, text: str, names: str
+) -> None:
+    """The task page's 办结报送 form with its 办结情况 and files."""
+    fields = {"form": "action-submit", "text": text}
+    _post_page_form(pages_clients, context, name, "actions/submit", fields, _chosen(names))
+
+
+@then(parsers.parse("页面报送成功，这次进展附有 {count:d} 份佐证材料"))
+def page_report_carries(session: Session, context: dict[str, Any], count: int) -> None:
+    """Back to the task page (303), and the latest progress report carries the files."""
+    response = context["response"]
+    assert response.status_code == 303, response.text[:500]
+    report_id = (
+        session.connection()
+        .execute(
+            sa.select(sa.func.max(report_t.c.id)).where(
+                report_t.c.task_id == context["task_id"], report_t.c.kind == ReportKind.progress.value
+            )
+        )
+        .scalar_one()
+    )
+    assert report_id is not None
+    assert len(files_of_records(session, "report", [report_id])[report_id]) == count
+
+
+@then(parsers.parse('页面答 {status:d}，提示 "{first}" 和 "{second}"'))
+def page_form_refused(context: dict[str, Any], status: int, first: str, second: str) -> None:
+    """The task page again, with the reason in Chinese."""
+    response = context["response"]
+    assert response.status_code == status, response.text[:500]
+    shown = text_of(response.text)
+    assert first in shown and second in shown, shown[:800]
+
+
+@then("任务没有进展报送")
+def no_progress(session: Session, context: dict[str, Any]) -> None:
+    """The refused report was not written."""
+    count = session.connection().execute(
+        sa.select(sa.func.count()).where(
+            report_t.c.task_id == context["task_id"], report_t.c.kind == ReportKind.progress.value
+        )
+    )
+    assert count.scalar_one() == 0

@@ -21,6 +21,7 @@ from duban.core.config import PROJECT_ROOT, get_settings
 from duban.core.errors import DubanError
 from duban.notifications.calendars import working_calendar
 from duban.notifications.digest import weekly_summary
+from duban.tasks.chinese import to_simplified
 from duban.tasks.enums import Role, TaskState
 from duban.tasks.errors import RuleSetInvalid
 from duban.tasks.models import Department, Target, Task, TaskEvent, User
@@ -252,6 +253,29 @@ def in_english(context: dict[str, Any]) -> None:
 @then(quoted('页面上没有 "{text}"'))
 def page_lacks(context: dict[str, Any], text: str) -> None:
     assert text not in text_of(context["page"].text)
+
+
+_ORIGINAL = re.compile(r'<details class="original">(.*?)</details>', re.DOTALL)
+
+
+@then(parsers.re(r'任务页面除 "原文" 之外都是简体字，有 (?P<texts>.+)$'))
+def simplified_but_the_original(context: dict[str, Any], texts: str) -> None:
+    page = context["page"]
+    assert page.status_code == 200
+    outside = text_of(_ORIGINAL.sub("", page.text))
+    assert to_simplified(outside) == outside, [ch for ch in outside if to_simplified(ch) != ch]
+    for text in re.findall(r'"([^"]+)"', texts):
+        assert text in outside, text
+
+
+@then(parsers.re(r'任务页面在 "原文" 之下照录 (?P<texts>.+)$'))
+def original_kept(context: dict[str, Any], texts: str) -> None:
+    found = _ORIGINAL.findall(context["page"].text)
+    assert len(found) == 1, found
+    summary, _, body = found[0].partition("</summary>")
+    assert text_of(summary) == "原文" and 'lang="zh-Hant"' in body, found[0]
+    for text in re.findall(r'"([^"]+)"', texts):
+        assert text in text_of(body), (text, found[0])
 
 
 # ----- contrast, indicators, the week, the rules ------------------------------------------------------

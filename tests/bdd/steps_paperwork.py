@@ -3,21 +3,26 @@ scheduler, downloads through the API read back with python-docx and pdfplumber, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pytest_bdd import given, parsers, then, when
 from sqlmodel import Session
 
 from duban.tasks.enums import Role
 from duban.tasks.models import Department
+from duban.workflow.paperwork.models import DocumentSerial
 from tests.api.pages.helpers import PageClient, ensure_user, page_clients, text_of
 from tests.bdd.conftest import SweepWorld, _department_code, quoted, sweep_daily
 from tests.workflow.paperwork.conftest import docx_text, flat, pdf_text
 
 Headers = Callable[..., dict[str, str]]
+NOTICE_SERIAL = re.compile(r"督办〔\d{4}〕第\d+号")
+serial_t = DocumentSerial.__table__  # type: ignore[attr-defined]
 
 
 def _headers(session: Session, auth_headers: Headers, who: str) -> dict[str, str]:
@@ -52,6 +57,7 @@ def mail_carries_notice(sweep_world: SweepWorld, department: str, prefix: str, t
         assert flat(expected) in text, expected
 
 
+@when(quoted('"{who}" 再次下载任务 "{name}" 的督办单 "{fmt}"'))
 @when(quoted('"{who}" 下载任务 "{name}" 的督办单 "{fmt}"'))
 def download_notice(
     sweep_world: SweepWorld,
@@ -64,6 +70,9 @@ def download_notice(
 ) -> None:
     headers = _headers(sweep_world.scene.session, auth_headers, who)
     context["download"] = client.get(f"/api/v1/tasks/{sweep_world.tasks[name]}/notice.{fmt}", headers=headers)
+    if context["download"].status_code == 200:
+        (serial,) = NOTICE_SERIAL.findall(flat(_downloaded_text(context)))[:1]
+        context.setdefault("notice_serials", []).append(serial)
 
 
 @when(quoted('"{who}" 生成 "{start}" 至 "{end}" 的督办通报 "{fmt}"'))
@@ -110,6 +119,24 @@ def download_refused(context: dict[str, Any], status: int) -> None:
     response = context["download"]
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@then("两次下载的督办单文号相同")
+def same_serial(context: dict[str, Any]) -> None:
+    """A re-download prints the number issued the first time."""
+    first, second = context["notice_serials"]
+    assert first == second
+
+
+@then("已发出的督办单从第 1 号起连续编号，没有重复，下载的督办单是其中之一")
+def notice_serials_consecutive(sweep_world: SweepWorld, context: dict[str, Any]) -> None:
+    """Every 督办单 issued (mailed or downloaded) has its own number: 1, 2, 3 … of its year."""
+    rows = sweep_world.scene.session.connection().execute(
+        sa.select(serial_t.c.year, serial_t.c.number).where(serial_t.c.kind == "notice")
+    )
+    issued = sorted((row.year, row.number) for row in rows)
+    assert issued and [n for _, n in issued] == list(range(1, len(issued) + 1)), issued
+    assert context["notice_serials"][0] in {f"督办〔{y}〕第{n}号" for y, n in issued}
 
 
 def _table_row(context: dict[str, Any], name: str) -> list[str]:

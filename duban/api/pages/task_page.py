@@ -18,7 +18,7 @@ from duban.api.routers.records.files import evidence_context
 from duban.api.routers.tasks import actor_of, ensure_readable
 from duban.core.errors import DubanError
 from duban.notifications.calendars import working_calendar
-from duban.notifications.messages import item_of, item_query, outbox_t
+from duban.notifications.messages import item_of, item_query, outbox_t, shown_status
 from duban.tasks.chinese import to_simplified
 from duban.tasks.enums import SupervisionLevel, TaskState
 from duban.tasks.models import Department, Target, Task, User
@@ -70,7 +70,7 @@ def task_notices(session: Session, task_id: int, calendar: WorkingCalendar) -> l
     query = (
         item_query()
         .add_columns(
-            outbox_t.c.status,
+            shown_status().label("status"),
             outbox_t.c.sent_at,
             outbox_t.c.channel,
             department.scalar_subquery().label("recipient_name"),

@@ -1,5 +1,9 @@
 """我的任务: a department's tasks by bucket (to sign for, due soon, overdue, waiting for cooperating units,
-to contribute), and the forms a task page posts: actions, progress, contributions, extension requests."""
+to contribute), and the forms a task page posts: actions, progress, contributions, extension requests.
+
+The progress, contribution, 办结报送 and extension forms carry 佐证材料 as `file` parts, stored and attached
+by the API's own path (`record_files`) in the form's transaction: a refused file (415, 413) refuses the
+report with it, and the page says why."""
 
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from duban.api.pages.web import (
     safe_next,
     trail,
 )
+from duban.api.routers.records.files import FilesForm, FormWithFiles, record_files
 from duban.api.routers.tasks import actor_of, ensure_readable
 from duban.core.errors import DubanError
 from duban.notifications.calendars import working_calendar
@@ -38,6 +43,7 @@ from duban.tasks.models import User
 from duban.workflow.batch import BatchOptions, run_batch
 from duban.workflow.board import BoardFilter, BoardRow, board_page, bucket_counts
 from duban.workflow.board_rules import BUCKETS
+from duban.workflow.evidence.files import pending_files
 from duban.workflow.machines import TASK_ACTION_RULES, Actor, TaskRelation, actor_kind, allowed_actions
 from duban.workflow.records import IndicatorValue, add_contribution, add_progress, request_extension
 from duban.workflow.service import apply_action
@@ -161,13 +167,17 @@ def task_action(
     request: Request,
     session: SessionDep,
     user: PageUser,
-    form: Form,
+    posted: FilesForm,
     task_id: TaskId,
     action: Annotated[str, Path(max_length=32)],
 ) -> Response:
-    """Take a task action (签收, 办结报送, 异议, 审核通过, 退回 …) from a page."""
+    """Take a task action (签收, 办结报送, 异议, 审核通过, 退回 …) from a page; 办结报送 with a 办结情况 or
+    佐证材料 first records them as the final (100%) progress report, in the same transaction."""
+    form = posted.form
 
     def act() -> tuple[str, str]:
+        if action == "submit":
+            _final_report(request, session, user, task_id, posted)
         outcome = apply_action(
             session,
             task_id,
@@ -185,6 +195,32 @@ def task_action(
         )
 
     return _submit(request, session, user, task_id, form, act)
+
+
+def _files(
+    session: Session, user: User, task_id: int, posted: FormWithFiles, *, pending: bool = True
+) -> list[int]:
+    """The files a page's record carries: those chosen on the form, stored now, and for a report those the
+    department uploaded beforehand (the page promised they go with the next report)."""
+    named = pending_files(session, task_id, user.department_id) if pending and posted.uploads else []
+    return record_files(session, user, task_id, named, posted.uploads)
+
+
+def _final_report(
+    request: Request, session: Session, user: User, task_id: int, posted: FormWithFiles
+) -> None:
+    """The 办结报送 form's 办结情况 and files as a progress report at 100% (nothing when both are empty)."""
+    text = _text(posted.form, "text", 20_000)
+    if not text.strip() and not posted.uploads:
+        return
+    if not text.strip():
+        raise FormInvalid(
+            "随办结报送附佐证材料时，请填写办结情况",
+            "Describe what was done when sending evidence with the submission",
+            field="text",
+        )
+    files = _files(session, user, task_id, posted)
+    add_progress(session, task_id, actor_of(user), 100, text, [], file_ids=files, **trail(request, user))
 
 
 def _percent(form: FormData, required: bool) -> int | None:
@@ -228,20 +264,24 @@ def _indicators(form: FormData) -> list[IndicatorValue]:
 
 @router.post("/tasks/{task_id}/progress")
 def post_progress(
-    request: Request, session: SessionDep, user: DepartmentUser, form: Form, task_id: TaskId
+    request: Request, session: SessionDep, user: DepartmentUser, posted: FilesForm, task_id: TaskId
 ) -> Response:
-    """进展报送 by the lead: percent, text and the plan's indicator values."""
+    """进展报送 by the lead: percent, text, the plan's indicator values and 佐证材料."""
+    form = posted.form
 
     def act() -> tuple[str, str]:
+        percent, text = _percent(form, required=True), _text(form, "text", 20_000)
+        indicators, reasons = _indicators(form), _reasons(form)
         add_progress(
             session,
             task_id,
             actor_of(user),
-            _percent(form, required=True),
-            _text(form, "text", 20_000),
-            _indicators(form),
+            percent,
+            text,
+            indicators,
             **trail(request, user),
-            missing_contributions=_reasons(form),
+            file_ids=_files(session, user, task_id, posted),
+            missing_contributions=reasons,
         )
         return "进展已报送", "Progress reported"
 
@@ -250,13 +290,16 @@ def post_progress(
 
 @router.post("/tasks/{task_id}/contribution")
 def post_contribution(
-    request: Request, session: SessionDep, user: DepartmentUser, form: Form, task_id: TaskId
+    request: Request, session: SessionDep, user: DepartmentUser, posted: FilesForm, task_id: TaskId
 ) -> Response:
-    """配合单位报送: a cooperating unit tells the lead what it did."""
+    """配合单位报送: a cooperating unit tells the lead what it did, with its 佐证材料."""
+    form = posted.form
 
     def act() -> tuple[str, str]:
         text, percent = _text(form, "text", 20_000), _percent(form, required=False)
-        add_contribution(session, task_id, actor_of(user), text, percent, **trail(request, user))
+        files = _files(session, user, task_id, posted)
+        actor = actor_of(user)
+        add_contribution(session, task_id, actor, text, percent, **trail(request, user), file_ids=files)
         return "配合情况已报送牵头单位", "Contribution sent to the lead"
 
     return _submit(request, session, user, task_id, form, act)
@@ -264,9 +307,10 @@ def post_contribution(
 
 @router.post("/tasks/{task_id}/extensions")
 def post_extension(
-    request: Request, session: SessionDep, user: DepartmentUser, form: Form, task_id: TaskId
+    request: Request, session: SessionDep, user: DepartmentUser, posted: FilesForm, task_id: TaskId
 ) -> Response:
-    """延期申请 by the lead before the deadline."""
+    """延期申请 by the lead before the deadline, with its 佐证材料."""
+    form = posted.form
 
     def act() -> tuple[str, str]:
         raw = str(form.get("requested_deadline") or "").strip()
@@ -279,7 +323,10 @@ def post_extension(
                 field="requested_deadline",
             ) from None
         reason = _text(form, "reason", 4000)
-        request_extension(session, task_id, actor_of(user), requested, reason, **trail(request, user))
+        files = _files(session, user, task_id, posted, pending=False)
+        request_extension(
+            session, task_id, actor_of(user), requested, reason, **trail(request, user), file_ids=files
+        )
         return "延期申请已提交，等待委员会办公室审批", "Extension requested; the office will decide"
 
     return _submit(request, session, user, task_id, form, act)

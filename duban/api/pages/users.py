@@ -88,7 +88,7 @@ def users(request: Request, session: SessionDep, admin: AdminUser) -> Response:
 
 @router.post("/users")
 def create(request: Request, session: SessionDep, admin: AdminUser, form: Form) -> Response:
-    """Create a user (always with a password)."""
+    """Create a user (always with an initial password, changed at its first sign-in)."""
     try:
         role_value = _text(form, "role", 16)
         if role_value not in {r.value for r in Role}:
@@ -102,10 +102,15 @@ def create(request: Request, session: SessionDep, admin: AdminUser, form: Form) 
             _new_password(form),
             department if role is Role.department else None,
             _text(form, "display_name", 128),
+            initial=True,  # the administrator knows it: the user replaces it at the first sign-in
         )
     except DubanError as error:
         return _again(request, session, error, form)
-    flash(request, f"已创建用户 {user.username}", f"User {user.username} created")
+    flash(
+        request,
+        f"已创建用户 {user.username}，首次登录须修改密码",
+        f"User {user.username} created; the password must be changed at the first sign-in",
+    )
     return redirect("/users")
 
 
@@ -113,14 +118,19 @@ def create(request: Request, session: SessionDep, admin: AdminUser, form: Form) 
 def change_password(
     request: Request, session: SessionDep, admin: AdminUser, form: Form, user_id: UserId
 ) -> Response:
-    """Set a user's password (and lift the sign-in throttle on the account)."""
+    """Set a user's password, an initial one it changes at its next sign-in (and lift the sign-in throttle
+    on the account)."""
     try:
         target = _target(session, user_id)
-        set_password(session, target.username, _new_password(form))
+        set_password(session, target.username, _new_password(form), initial=True)
         forget_account(session, target.username)
     except DubanError as error:
         return _again(request, session, error, form)
-    flash(request, f"用户 {target.username} 的密码已更新", f"Password of {target.username} set")
+    flash(
+        request,
+        f"用户 {target.username} 的密码已重设，下次登录须修改密码",
+        f"Password of {target.username} reset; it must be changed at the next sign-in",
+    )
     return redirect("/users")
 
 

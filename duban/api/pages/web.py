@@ -3,14 +3,11 @@ error page, and the route class that turns any failure into a friendly page inst
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
-from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Final, TypedDict
@@ -21,11 +18,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from duban.api.deps import MAX_ID, SessionDep
+from duban.api.pages.display import Original, day, display, local_time, shown_in, traditional
 from duban.api.pages.i18n import english
 from duban.api.pages.runtime_banner import reminders_stopped
 from duban.api.problems import register_error_status, status_for
@@ -33,7 +30,6 @@ from duban.api.users import PasswordChangeRequired
 from duban.core import clock
 from duban.core.config import get_settings
 from duban.core.errors import DubanError
-from duban.tasks.chinese import to_simplified
 from duban.tasks.enums import Role
 from duban.tasks.models import Department, User
 from duban.workflow.errors import ActionForbidden
@@ -234,66 +230,6 @@ def form_version(form: FormData) -> int | None:
     return int(raw)
 
 
-def _local_time(value: object) -> str:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(clock.TZ).strftime("%Y-%m-%d %H:%M")
-    return "" if value is None else str(value)
-
-
-def _day(value: object) -> str:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(clock.TZ).date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return "—" if value is None else str(value)
-
-
-class Original(str):
-    """Text shown exactly as the document wrote it (the 原文 of a traditional-script plan)."""
-
-    __slots__ = ()
-
-
-_page_language: ContextVar[str] = ContextVar("duban_page_language", default="zh")
-_BILINGUAL = re.compile(r"^(?P<zh>[^/]*[\u4e00-\u9fff][^/]*?) / (?P<en>[A-Za-z].*)$", re.DOTALL)
-
-
-def one_language(value: str, lang: str) -> str:
-    """The part of a stored "中文 / English" text (an event's actor, a deadline note) in the page's language;
-    any other text as it is."""
-    found = _BILINGUAL.match(value)
-    if found is None:
-        return value
-    english_part = found.group("en")
-    if sum(ch.isascii() for ch in english_part) < 0.7 * len(english_part):
-        return value  # a slash inside Chinese text, not a translation
-    return english_part if lang == "en" else found.group("zh")
-
-
-# A page prints the same names and labels many times (6,600 values on the 101-measure plan's review page):
-# one OpenCC call per distinct text instead of per printed value.
-_simplified = lru_cache(maxsize=1 << 16)(to_simplified)
-
-
-def _display(value: object) -> object:
-    """Every string a page shows is in simplified script (plans may be written in traditional), but 原文,
-    and in the page's language only when it was stored in both."""
-    if not isinstance(value, str) or isinstance(value, Original) or value.isascii():
-        return value
-    if not isinstance(value, Markup) and " / " in value:
-        value = one_language(value, _page_language.get())
-    converted = _simplified(str(value))
-    if converted == value:
-        return value
-    # Only an already-escaped Markup is wrapped again: conversion changes CJK characters, never markup.
-    return Markup(converted) if isinstance(value, Markup) else converted  # noqa: S704
-
-
-def _traditional(value: object) -> bool:
-    """Whether a text reads differently in simplified script (a traditional-script plan's text)."""
-    return isinstance(value, str) and not value.isascii() and _simplified(str(value)) != value
-
-
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The pages' Jinja2 environment: autoescape on for every template, undefined names fail."""
@@ -303,12 +239,12 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        finalize=_display,
+        finalize=display,
     )
-    env.filters["localtime"] = _local_time
+    env.filters["localtime"] = local_time
     env.filters["original"] = Original
-    env.tests["traditional"] = _traditional
-    env.filters["day"] = _day
+    env.tests["traditional"] = traditional
+    env.filters["day"] = day
     return env
 
 
@@ -354,11 +290,8 @@ def render(
         "reminders_stopped": lambda: reminders_stopped(getattr(request.state, "db_session", None)),
         **(context or {}),
     }
-    token = _page_language.set(lang)
-    try:
+    with shown_in(lang):
         html = environment().get_template(template).render(values)
-    finally:
-        _page_language.reset(token)
     return HTMLResponse(html, status_code=status)
 
 

@@ -95,9 +95,10 @@ def notices_file(session: SessionDep, user: User, task_ids: list[int], extension
                     "A 督办单 goes to the lead: you can download only those of tasks you lead",
                     task_id=task_id,
                 )
-    facts = notice_facts(session, wanted)
+    facts = notice_facts(session, wanted)  # issues the serials of those generated for the first time
     office, calendar = office_name(session), working_calendar(session)
     papers = [notice_paper(f, office, calendar) for f in facts]
+    session.commit()  # the numbers issued, and their counter row unlocked before the (slow) rendering
     name = f"{facts[0].serial}{papers[0].title}" if len(facts) == 1 else f"督办单（{len(facts)}份）"
     return file_response(papers, extension, name)
 
@@ -119,6 +120,7 @@ def bulletin_file(
         raise ActionForbidden("督办通报仅供委员会办公室生成", "The 督办通报 is the committee office's")
     first, last = _period(start, end)
     paper = bulletin_paper(session, first, last, calendar=working_calendar(session))
+    session.commit()  # its number issued, the counter row unlocked before the rendering
     return file_response([paper], extension, paper.title)
 
 
@@ -136,7 +138,8 @@ def division_file(session: SessionDep, user: User, plan_id: int, extension: str)
 def get_task_notice(
     session: SessionDep, user: CurrentUser, task_id: TaskId, extension: Extension
 ) -> Response:
-    """The task's latest 督办单 (blue/orange/red), serial 督办〔年〕第N号 from its 督办 event."""
+    """The task's latest 督办单 (blue/orange/red), numbered 督办〔年〕第N号: issued the first time it is
+    generated (consecutive per year), the same on every later download."""
     return notices_file(session, user, [task_id], extension)
 
 

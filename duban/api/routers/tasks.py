@@ -50,12 +50,12 @@ from duban.workflow.batch import (
 )
 from duban.workflow.errors import ActionForbidden
 from duban.workflow.machines import TASK_ACTIONS, Actor
+from duban.workflow.onestep import one_step, take_action
 from duban.workflow.service import (
     IssueRefused,
     StaleVersion,
     TaskHeader,
     actions_for,
-    apply_action,
     ensure_visible,
     load_caller_and_header,
     load_header,
@@ -241,9 +241,13 @@ def _act(
 ) -> Response:
     # An action that is one statement needs no transaction around it (its reads are checked again by the
     # guarded UPDATE); an Idempotency-Key's record must commit with the action, so it takes one.
-    atomic = bool(idempotency_key) or not writes_in_one_statement(action, backend_name())
+    backend = backend_name()
+    atomic = bool(idempotency_key) or not writes_in_one_statement(action, backend)
     with unit_scope(atomic=atomic) as session:
-        user, header = _caller_and_header(session, request, token, task_id)
+        if if_match is not None and one_step(backend, action):  # the action's statement reads the task
+            user, header = authenticate(session, request, token), None
+        else:
+            user, header = _caller_and_header(session, request, token, task_id)
         assert user.id is not None
         if if_match is None:
             precondition_required(session, user, task_id, header)
@@ -257,7 +261,7 @@ def _act(
                     headers=dict(stored.response_headers),
                 )
         actor = actor_of(user)
-        outcome = apply_action(
+        outcome = take_action(
             session,
             task_id,
             action,

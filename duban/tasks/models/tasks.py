@@ -24,6 +24,10 @@ class Task(SQLModel, table=True):
 
     __table_args__ = (
         sa.Index("ix_task_state_deadline", "state", "deadline"),
+        # The sweep's lookups by frozen policy version and state (migration 0015, PostgreSQL only).
+        sa.Index(
+            "ix_task_policy_version_state", sa.text("CAST(policy ->> 'version' AS INTEGER)"), "state"
+        ).ddl_if(dialect="postgresql"),
         sa.UniqueConstraint("measure_id", "region_code", name="uq_task_measure_region"),
     )
 

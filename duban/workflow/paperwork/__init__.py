@@ -17,6 +17,7 @@ from duban.workflow.paperwork.notices import (
     office_name,
 )
 from duban.workflow.paperwork.pdf_writer import to_pdf
+from duban.workflow.paperwork.serials import Serial, issue_serials
 
 __all__ = [
     "MAX_SELECTION",
@@ -28,12 +29,14 @@ __all__ = [
     "PaperworkRequestInvalid",
     "PaperworkUnavailable",
     "Paragraph",
+    "Serial",
     "Table",
     "bulletin_paper",
     "bulletin_serial",
     "chinese_date",
     "division_paper",
     "font_set",
+    "issue_serials",
     "notice_facts",
     "notice_paper",
     "office_name",

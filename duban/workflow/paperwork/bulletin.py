@@ -15,6 +15,7 @@ from duban.tasks.enums import NoticeColour
 from duban.workflow.calendar import WorkingCalendar
 from duban.workflow.paperwork.model import Heading, Paper, Paragraph, Table, chinese_date, percent
 from duban.workflow.paperwork.notices import office_name
+from duban.workflow.paperwork.serials import Serial, bulletin_subject, issue_serials
 from duban.workflow.scorecards import Score, ScoreWeights, bundled_weights, ranking
 
 RANK_HEADERS: Final = (
@@ -34,14 +35,9 @@ RANK_WIDTHS: Final = (1.0, 4.2, 1.2, 1.2, 1.2, 1.6, 1.2, 1.3, 1.0, 1.9, 1.2)
 ADDRESSEE: Final = "自治区各有关部门（单位），各盟市人民政府（行政公署）"
 
 
-def bulletin_serial(start: dt.date, end: dt.date) -> str:
-    """The 通报's number, made from its period (one period, one number; different periods never share one):
-    第N期 for a calendar month, else the span's first and last day."""
-    whole_month = start.day == 1 and start.year == end.year and start.month == end.month
-    whole_month = whole_month and (end + dt.timedelta(days=1)).month != end.month
-    if whole_month:
-        return f"督办通报〔{end.year}〕第{end.month}期"
-    return f"督办通报〔{end.year}〕{start:%Y%m%d}—{end:%Y%m%d}"
+def bulletin_serial(serial: Serial) -> str:
+    """The 通报's number: 督办通报〔year〕第N期, N its place among the year's 通报."""
+    return f"督办通报〔{serial.year}〕第{serial.number}期"
 
 
 def period_text(start: dt.date, end: dt.date) -> str:
@@ -104,8 +100,11 @@ def bulletin_paper(
     calendar: WorkingCalendar | None = None,
     weights: ScoreWeights | None = None,
 ) -> Paper:
-    """The 督办通报 of the period (tasks whose original deadline falls in [start, end])."""
+    """The 督办通报 of the period (tasks whose original deadline falls in [start, end]); its number is
+    issued the first time the period's 通报 is generated (in the caller's transaction), then kept."""
     rules = weights or bundled_weights()
+    subject = bulletin_subject(start, end)
+    serial = issue_serials(session, "bulletin", {subject: clock.today().year})[subject]
     scores = ranking(session, start, end, calendar=calendar, weights=rules)
     departments = [s for s in scores if not s.region]
     regions = [s for s in scores if s.region]
@@ -139,7 +138,7 @@ def bulletin_paper(
     ]
     return Paper(
         issuer=office,
-        serial=bulletin_serial(start, end),
+        serial=bulletin_serial(serial),
         title=f"关于{period_text(start, end)}督办事项办理情况的通报",
         date=clock.today(),
         addressee=ADDRESSEE,

@@ -1,6 +1,7 @@
-"""The 督办单 (blue, orange or red supervision notice) of a task, from its 督办 event: the serial is the
-event's id — unique for ever and the same on every download (`〔2026〕第N号`), the date is the day it was
-issued, the figures are the task's as of that day."""
+"""The 督办单 (blue, orange or red supervision notice) of a task, from its 督办 event: the serial
+(`督办〔2026〕第N号`) is issued the first time the event's 督办单 is generated — consecutive per year, the
+same on every later download (`serials`) — the date is the day it was issued, the figures are the task's
+as of that day."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from duban.workflow.paperwork.model import (
     Table,
     chinese_date,
 )
+from duban.workflow.paperwork.serials import issue_serials, notice_subject
 from duban.workflow.policy import bundled_policy
 
 event_t: Final = TaskEvent.__table__  # type: ignore[attr-defined]
@@ -64,11 +66,13 @@ class NoticeFacts:
     event_id: int
     issued_on: dt.date
     policy_name: str
+    serial_year: int
+    number: int
 
     @property
     def serial(self) -> str:
-        """督办〔year〕第N号, N the 督办 event's id."""
-        return f"督办〔{self.issued_on.year}〕第{self.event_id}号"
+        """督办〔year〕第N号, N this 督办单's place among the year's."""
+        return f"督办〔{self.serial_year}〕第{self.number}号"
 
 
 def office_name(session: Session) -> str:
@@ -109,8 +113,8 @@ def _local_day(moment: dt.datetime | str) -> dt.date:
 def notice_facts(
     session: Session, task_ids: Sequence[int], colour: NoticeColour | None = None
 ) -> list[NoticeFacts]:
-    """The 督办单 of each task, in the order asked; NotFoundError or NoticeNotIssued names the first task
-    that has none."""
+    """The 督办单 of each task, in the order asked, its serial issued now if it has none yet (in the
+    caller's transaction); NotFoundError or NoticeNotIssued names the first task that has none."""
     wanted = list(dict.fromkeys(task_ids))
     tasks = {
         t.id: t
@@ -133,6 +137,11 @@ def notice_facts(
         p.id: p.title
         for p in session.exec(select(Plan).where(col(Plan.id).in_({t.plan_id for t in ordered}))).all()
     }
+    serials = issue_serials(
+        session,
+        "notice",
+        {notice_subject(events[t.id][0]): _local_day(events[t.id][2]).year for t in ordered if t.id},
+    )
     facts = []
     for task in ordered:
         assert task.id is not None
@@ -153,6 +162,8 @@ def notice_facts(
                 event_id=event_id,
                 issued_on=_local_day(at),
                 policy_name=str((task.policy or {}).get("name") or bundled_policy().name),
+                serial_year=serials[notice_subject(event_id)].year,
+                number=serials[notice_subject(event_id)].number,
             )
         )
     return facts

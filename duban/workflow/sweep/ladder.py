@@ -4,6 +4,7 @@ office's (one task, through the ladder endpoint; 约谈 and 问责 happen only t
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from sqlmodel import Session
 from duban.core import clock, jobs
 from duban.tasks.enums import NoticeColour, SupervisionLevel, TaskState
 from duban.tasks.models import TaskEvent
-from duban.workflow.errors import TransitionNotAllowed
+from duban.workflow.errors import TransitionNotAllowed, WorkflowError
 from duban.workflow.machines import Actor, Rung, check_ladder_action, escalate_to, rung_of
 from duban.workflow.policy import ISSUED_STATES, task_t
 from duban.workflow.service import StaleVersion, check_version, kind_of, load_header
@@ -23,6 +24,23 @@ from duban.workflow.service import StaleVersion, check_version, kind_of, load_he
 event_t: Final = TaskEvent.__table__  # type: ignore[attr-defined]
 SCHEDULER_LABEL: Final = "调度程序 / scheduler"
 _CHUNK: Final = 2000
+
+
+def _is_position(level: SupervisionLevel, colour: NoticeColour | None) -> bool:
+    try:
+        rung_of(level, colour)
+    except WorkflowError:
+        return False
+    return True
+
+
+# Every stored (level, colour) pair that names a rung (off the supervised level any colour may remain).
+POSITIONS: Final = tuple(
+    (level, colour)
+    for level in SupervisionLevel
+    for colour in (None, *NoticeColour)
+    if _is_position(level, colour)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +59,114 @@ def raise_levels(
     """Climb each task to its target rung if it stands lower (never down); one event per task moved."""
     moment = now or clock.now()
     conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return _raise_locked(conn, targets, moment)
+    ids = sorted(targets)
+    moved = 0
+    left: dict[int, LadderTarget] = {}
+    for start in range(0, len(ids), _CLIMB_CHUNK):
+        chunk = {task_id: targets[task_id] for task_id in ids[start : start + _CLIMB_CHUNK]}
+        stayed = climb_in_one_statement(conn, chunk, moment)
+        moved += len(chunk) - len(stayed)
+        left.update((task_id, chunk[task_id]) for task_id in stayed)
+    # What a statement did not move stood at or above its target, or changed since the statement's
+    # snapshot: those few go through the row-locking path below, which reads them as they are now.
+    return moved + _raise_locked(conn, left, moment)
+
+
+# Targets per statement: the arrays stay small in memory, and the planner reads their positions by
+# primary key rather than with a scan of every task.
+_CLIMB_CHUNK: Final = 20_000
+
+# One statement per chunk (PostgreSQL): each target task is updated only if its position is still the one
+# the statement read (`seen`, the same row in the statement's snapshot), so a concurrent change makes it
+# skip the row rather than move it from a position it did not see; the event of each move is written by
+# the same statement from the path between the two rungs.
+CLIMB_SQL: Final = sa.text(
+    """
+WITH target AS (
+  SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:rules AS text[]), CAST(:steps AS text[]),
+                       CAST(:periods AS text[]), CAST(:rungs AS text[]))
+    AS target (task_id, rule, step, period, rung)
+), path AS (
+  SELECT * FROM unnest(CAST(:from_levels AS text[]), CAST(:from_colours AS text[]),
+                       CAST(:from_rungs AS text[]), CAST(:to_rungs AS text[]), CAST(:to_levels AS text[]),
+                       CAST(:to_colours AS text[]), CAST(:kinds AS text[]), CAST(:actions AS jsonb[]))
+    AS path (from_level, from_colour, from_rung, to_rung, to_level, to_colour, kind, actions)
+), seen AS MATERIALIZED (
+  -- each target's position as the statement's snapshot has it, read once by primary key
+  SELECT target.*, old.supervision_level AS level, coalesce(old.notice_colour, '') AS colour
+  FROM target JOIN task AS old ON old.id = target.task_id
+), moved AS (
+  UPDATE task AS t
+  SET supervision_level = path.to_level,
+      notice_colour = CASE WHEN path.to_colour IS NULL THEN t.notice_colour ELSE path.to_colour END,
+      version = t.version + 1,
+      updated_at = :now
+  FROM seen
+  JOIN path ON path.to_rung = seen.rung AND path.from_level = seen.level
+           AND coalesce(path.from_colour, '') = seen.colour
+  WHERE t.id = seen.task_id
+    AND t.supervision_level = seen.level AND coalesce(t.notice_colour, '') = seen.colour
+  RETURNING t.id, seen.rule, seen.step, seen.period, path.from_level, path.from_rung, path.to_rung,
+            path.to_level, path.to_colour, path.kind, path.actions
+), written AS (
+  INSERT INTO task_event (task_id, kind, actor_user_id, actor_department_id, actor_label, from_state,
+                          to_state, from_level, to_level, reason, data, request_id, created_at)
+  SELECT id, kind, NULL, NULL, :label, NULL, NULL, from_level, to_level, '',
+         jsonb_build_object('rule', rule, 'step', step, 'period', period, 'from_rung', from_rung,
+                            'to_rung', to_rung, 'colour', to_colour, 'actions', actions),
+         NULL, :now
+  FROM moved
+  RETURNING task_id
+)
+SELECT target.task_id FROM target
+WHERE NOT EXISTS (SELECT FROM written WHERE written.task_id = target.task_id)
+"""
+).bindparams(sa.bindparam("now", type_=task_t.c.updated_at.type))
+
+
+def _paths(rungs: set[Rung]) -> dict[str, list[Any]]:
+    """Every stored position below each target rung, with the scheduler's steps from it (unnest columns)."""
+    columns: dict[str, list[Any]] = defaultdict(list)
+    for level, colour in POSITIONS:
+        start = rung_of(level, colour)
+        for target in rungs:
+            if start.rank >= target.rank:
+                continue
+            steps = escalate_to(start.level, start.colour, target.level, target.colour)
+            columns["from_levels"].append(level.value)
+            columns["from_colours"].append(None if colour is None else colour.value)
+            columns["from_rungs"].append(start.value)
+            columns["to_rungs"].append(target.value)
+            columns["to_levels"].append(target.level.value)
+            columns["to_colours"].append(target.colour.value if target.colour else None)
+            columns["kinds"].append(steps[-1].action)
+            columns["actions"].append(json.dumps([s.action for s in steps]))
+    return columns
+
+
+def climb_in_one_statement(
+    conn: sa.Connection, targets: Mapping[int, LadderTarget], moment: dt.datetime
+) -> set[int]:
+    """Move every target task whose position is below its target rung, with its event; the ids not moved."""
+    ids = sorted(targets)
+    chosen = [targets[task_id] for task_id in ids]
+    params: dict[str, Any] = {
+        "ids": ids,
+        "rules": [t.rule for t in chosen],
+        "steps": [t.step for t in chosen],
+        "periods": [t.period for t in chosen],
+        "rungs": [t.rung.value for t in chosen],
+        **_paths({t.rung for t in chosen}),
+        "now": moment,
+        "label": SCHEDULER_LABEL,
+    }
+    return {task_id for (task_id,) in conn.execute(CLIMB_SQL, params)}
+
+
+def _raise_locked(conn: sa.Connection, targets: Mapping[int, LadderTarget], moment: dt.datetime) -> int:
+    """Row by row in groups: read each task's position under a row lock, then a guarded UPDATE per group."""
     groups: dict[tuple[Rung, Rung], list[int]] = defaultdict(list)
     ids = sorted(targets)
     for start in range(0, len(ids), _CHUNK):

@@ -81,6 +81,10 @@ def _step_case(
 
     A reminder is only ever sent before its due date has passed. With `issue_day`, a task issued after its
     due date counts its ladder from the issue day, and gets no reminders meant for a due date it never saw.
+
+    The rules select it in a subquery with OFFSET 0, which PostgreSQL does not merge into the query around
+    it: merged, this CASE (a time-zone conversion per WHEN) would be evaluated again wherever the step is
+    used (the addressee, the urgency, the delivery, the dedupe key, the order), several times per row.
     """
     whens: list[tuple[ColumnElement[bool], str]] = []
     for step in sorted(steps, key=lambda s: -s.offset):
@@ -169,6 +173,7 @@ def deadline_notices(ctx: RuleContext) -> NoticeQuery:
             due <= th.last_due(min(s.offset for s in steps)),
             sa.or_(due > limit, issue_day > limit),
         )
+        .offset(0)  # see _step_case: the step computed once per row
         .subquery("deadline_due")
     )
     return NoticeQuery(RULE_DEADLINE, _fan_out(inner, RULE_DEADLINE, steps, ctx), steps)
@@ -195,6 +200,7 @@ def accept_notices(ctx: RuleContext) -> NoticeQuery:
             task_t.c.issued_at < day_start(newest + ONE_DAY),
             task_t.c.issued_at >= day_start(oldest + ONE_DAY),
         )
+        .offset(0)  # see _step_case: the step computed once per row
         .subquery("accept_due")
     )
     return NoticeQuery(RULE_ACCEPT, _fan_out(inner, RULE_ACCEPT, steps, ctx), steps)
@@ -217,7 +223,6 @@ def contribution_notices(ctx: RuleContext) -> NoticeQuery:
         .exists()
     )
     step = _step_case(steps, due, th, ctx.issue_day())
-    urgency, delivery = _meta(steps, step)
     limit = th.last_due(_horizon(steps, ctx.policy))
     inner = (
         sa.select(
@@ -227,8 +232,6 @@ def contribution_notices(ctx: RuleContext) -> NoticeQuery:
             step.label("step"),
             sa.cast(due, sa.String).label("period"),
             due.label("due"),
-            urgency.label("urgency"),
-            delivery.label("delivery"),
         )
         .join_from(
             task_t,
@@ -242,9 +245,14 @@ def contribution_notices(ctx: RuleContext) -> NoticeQuery:
             due > limit,
             ~sent,
         )
+        .offset(0)  # see _step_case: the step computed once per row
         .subquery("contribution_due")
     )
-    select = sa.select(*(inner.c[name] for name in NOTICE_COLUMNS)).where(inner.c.step.is_not(None))
+    urgency, delivery = _meta(steps, inner.c.step)
+    columns = [inner.c[name] for name in NOTICE_COLUMNS[:6]]
+    select = sa.select(*columns, urgency.label("urgency"), delivery.label("delivery")).where(
+        inner.c.step.is_not(None)
+    )
     return NoticeQuery(RULE_CONTRIBUTION, select, steps)
 
 
@@ -312,20 +320,20 @@ def _report_select(
             sa.or_(task_t.c.deadline.is_(None), task_t.c.deadline >= period.start),
             ~reported,
         )
+        .offset(0)  # see _step_case: the step computed once per row
         .subquery(f"report_{frequency}_{period.key.replace('-', '_')}")
     )
     return _fan_out(inner, RULE_REPORT, steps, ctx)
 
 
 def frequencies_in_use(conn: sa.Connection) -> frozenset[str]:
-    """The recurrence frequencies of chased tasks' measures (one DISTINCT), so idle rules build no SQL."""
+    """The recurrence frequencies of the measures, so frequencies no measure has build no SQL.
+
+    One DISTINCT over the measures alone, never a read of every task: a frequency whose measures have no
+    chased task only runs a report SELECT that finds nothing, so the notices are the same.
+    """
     frequency = measure_t.c.recurrence["frequency"].as_string()
-    query = (
-        sa.select(frequency)
-        .join_from(task_t, measure_t, measure_t.c.id == task_t.c.measure_id)
-        .where(task_t.c.state.in_(CHASED_STATES), measure_t.c.recurrence.is_not(None))
-        .distinct()
-    )
+    query = sa.select(frequency).where(measure_t.c.recurrence.is_not(None)).distinct()
     return frozenset(str(value) for (value,) in conn.execute(query) if value)
 
 

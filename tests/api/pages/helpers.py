@@ -27,6 +27,9 @@ from duban.tasks.enums import Role
 from duban.tasks.models import User
 from tests.fixtures.services import free_port
 
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = PROJECT_ROOT / "var" / "test-artifacts" / "screenshots"
+
 PASSWORD = "pages-pass-1"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _TAGS = re.compile(r"<[^>]+>")
@@ -149,3 +152,26 @@ def live_server(url: str, folder: Path, now: str, **extra_env: str) -> Iterator[
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def system_chromium() -> Iterator[Any]:
+    """The system Chromium through Playwright, for a fixture to yield from (missing: fails under CI=true,
+    skips elsewhere)."""
+    import pytest
+
+    from tests.conftest import IN_CI
+
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} 不存在 / Chromium is not installed"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -27,13 +27,10 @@ from duban.workflow.calendar import WorkingCalendar
 from duban.workflow.issuing import issue_plan
 from duban.workflow.service import office_actor
 from duban.workflow.sweep import apply_ladder_action
-from tests.api.pages.helpers import PASSWORD, live_server
-from tests.conftest import IN_CI
+from tests.api.pages.helpers import PASSWORD, SHOTS, live_server, system_chromium
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = PROJECT_ROOT / "var" / "test-artifacts" / "screenshots"
 DEMO_DAY = "2025-12-25T09:00"  # 175 of the 291 seed tasks overdue, 26 due within 5 working days
 ESCALATED = 3
 
@@ -82,20 +79,7 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """The system Chromium, driven by Playwright (a missing browser fails under CI=true)."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} 不存在 / Chromium is not installed"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from system_chromium()
 
 
 def signed_in_page(browser: Any, app: dict[str, Any], username: str, start: str, width: int = 1440) -> Any:

@@ -16,7 +16,7 @@ from duban.notifications.calendars import working_calendar
 from duban.notifications.delivery import render_row
 from duban.notifications.digest import compose_digests, compose_weekly
 from duban.notifications.events import notify_task_event
-from duban.notifications.messages import load_items, outbox_t
+from duban.notifications.messages import freeze_digests, load_items, outbox_t
 from duban.tasks.enums import TaskState
 from duban.tasks.models import Department, Plan, Task, TaskEvent
 from duban.workflow.policy import bundled_policy
@@ -110,7 +110,9 @@ def test_every_mail_escapes_hostile_text(session: Session, world: TaskWorld, hos
     compose_weekly(session, now, calendar, bundled_policy())
     rows = [dict(r) for r in session.connection().execute(sa.select(outbox_t)).mappings()]
     items = {item["id"]: item for item in load_items(session, [outbox_t.c.id.in_([r["id"] for r in rows])])}
-    names = dict(session.exec(select(Department.id, Department.name)).all())
+    names = {key: name for key, name in session.exec(select(Department.id, Department.name)).all() if key}
+    frozen = freeze_digests(session, rows, names, calendar)  # what a digest shows, as its first claim does
+    rows = [{**row, "payload": frozen[row["id"]]} if row["id"] in frozen else row for row in rows]
     rendered = {
         (row["kind"], row["step"], row["id"]): render_row(
             row, items.get(row["id"]), names.get(row["department_id"], ""), calendar

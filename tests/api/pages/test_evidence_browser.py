@@ -1,6 +1,8 @@
 """The office's task page with a PDF and a photograph attached, in a real browser (Chromium through
 Playwright) against the app under uvicorn: the thumbnail renders, the PDF opens in the browser's viewer,
-downloads are attachments. The screenshot goes to var/test-artifacts/screenshots/."""
+downloads are attachments. The lead then reports through the page's own form with files chosen in its file
+field: a disguised program is refused with the report, the real files go with it. The screenshots go to
+var/test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -26,10 +28,11 @@ from duban.workflow.evidence.files import Limits, upload
 from duban.workflow.machines import Actor
 from duban.workflow.records import add_progress
 from duban.workflow.service import apply_action
-from tests.api.pages.helpers import PASSWORD, live_server
-from tests.api.pages.test_browser import CHROMIUM, SHOTS
+from tests.api.pages.helpers import CHROMIUM, PASSWORD, SHOTS, live_server
+from tests.api.pages.test_browser import chromium as chromium  # the module's browser, as a fixture here
+from tests.api.pages.test_browser import shot, signed_in_page
 from tests.conftest import IN_CI
-from tests.fixtures.evidence import image_bytes, pdf_bytes
+from tests.fixtures.evidence import EXE, image_bytes, pdf_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -135,3 +138,46 @@ def test_the_office_reviews_a_pdf_and_a_photograph_beside_the_timeline(evidence_
             assert download.headers["content-disposition"].startswith("attachment;")
         finally:
             browser.close()
+
+
+def _chosen(name: str, data: bytes) -> dict[str, Any]:
+    return {"name": name, "mimeType": "application/octet-stream", "buffer": data}
+
+
+def test_the_lead_reports_with_files_chosen_on_the_progress_form(
+    chromium: Any, evidence_app: dict[str, Any]
+) -> None:
+    task = evidence_app["task"]
+    page = signed_in_page(chromium, evidence_app, "sthjt", f"/tasks/{task}")
+    page.wait_for_url(f"**/tasks/{task}")
+    before = page.locator("#evidence li.evidence-item").count()
+    form = page.locator("#progress")
+    form.locator("input[name=percent]").fill("90")
+    form.locator("textarea[name=text]").fill("已完成 180 台锅炉改造，附第二批验收材料")
+    form.locator("input[type=file]").set_input_files(
+        [_chosen("第二批验收报告.pdf", pdf_bytes("第二批")), _chosen("整改通知.pdf", EXE)]
+    )
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    refusal = page.locator("#form-error").inner_text()
+    assert "“整改通知.pdf”不是可接受的佐证材料格式" in refusal
+    assert "本次报送未保存" in page.locator("#progress .files-not-kept").inner_text()
+    assert page.input_value("#progress textarea[name=text]") == "已完成 180 台锅炉改造，附第二批验收材料"
+    assert page.locator("#evidence li.evidence-item").count() == before  # not even the good PDF
+    shot(page, "21-lead-progress-file-refused.png", full=True)
+
+    form = page.locator("#progress")
+    form.locator("input[name=percent]").fill("90")
+    form.locator("input[type=file]").set_input_files(
+        [_chosen("第二批验收报告.pdf", pdf_bytes("第二批")), _chosen("改造后现场.png", _photo())]
+    )
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("p.flash.ok")
+    assert "进展已报送" in page.locator("p.flash.ok").inner_text()
+    panel = page.locator("#evidence")
+    assert panel.locator("li.evidence-item").count() == before + 2
+    assert "第二批验收报告.pdf" in panel.inner_text() and "改造后现场.png" in panel.inner_text()
+    assert "90%" in page.locator("#reports article").first.inner_text()
+    panel.scroll_into_view_if_needed()
+    shot(page, "22-lead-progress-with-files.png", full=True)
+    page.context.close()

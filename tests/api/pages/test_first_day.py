@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from duban.api.first_run import bootstrap_users
+from duban.api.pages.display import one_language
 from duban.api.pages.task_page import indicator_applies
-from duban.api.pages.web import one_language
 from duban.api.security import verify_password
 from duban.tasks.enums import Role, TaskState
 from duban.tasks.models import Target, Task, TaskEvent, User

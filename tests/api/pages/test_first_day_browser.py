@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from duban.core.config import PROJECT_ROOT
-from tests.api.pages.test_browser import SHOTS, chromium  # noqa: F401  (the Chromium fixture)
+from tests.api.pages.helpers import SHOTS
+from tests.api.pages.test_browser import chromium  # noqa: F401  (the Chromium fixture)
 from tests.fixtures.services import free_port
 
 pytestmark = pytest.mark.browser

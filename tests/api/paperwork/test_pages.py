@@ -1,5 +1,6 @@
 """The paperwork on the pages: the scorecards rank departments and 盟市 with the weights shown and offer the
-通报 to the office; the task page and the board offer the 督办单; the `/paperwork/…` downloads are
+通报 to the office; the task page and the board offer the 督办单, the plan review page the 分工方案; the
+`/paperwork/…` downloads are
 authorised like the API (a cooperating unit or another department gets the error page)."""
 
 from __future__ import annotations
@@ -86,7 +87,13 @@ def test_the_division_plan_downloads_from_the_pages_for_the_office_only(
 ) -> None:
     _, plan_id = world_plan
     office = signed_in("office")
-    word = office.get(f"/paperwork/plans/{plan_id}/division.docx")
+    review = office.get(f"/plans/{plan_id}")
+    assert review.status_code == 200
+    links = review.text[review.text.index('id="division-downloads"') :].split("</p>")[0]
+    assert "下载分工方案" in links
+    assert f'href="/paperwork/plans/{plan_id}/division.pdf"' in links
+    (word_link,) = [p.split('"')[0] for p in links.split('href="')[1:] if p.split('"')[0].endswith(".docx")]
+    word = office.get(word_link)
     assert word.status_code == 200
     assert "序号 | 重点任务 | 牵头单位 | 配合单位 | 完成时限" in docx_text(word.content)
     refused = signed_in("lead").get(f"/paperwork/plans/{plan_id}/division.pdf")

@@ -11,12 +11,12 @@ import pytest
 from docx import Document
 from sqlmodel import Session
 
+from duban.core import clock
 from duban.tasks.enums import NoticeColour
 from duban.workflow.calendar import WorkingCalendar
 from duban.workflow.paperwork import (
     NoticeNotIssued,
     bulletin_paper,
-    bulletin_serial,
     division_paper,
     notice_facts,
     notice_paper,
@@ -36,7 +36,7 @@ def test_a_red_notice_names_the_task_its_lead_and_the_days(supervised: Supervise
     (facts,) = notice_facts(session, [supervised.red])
     assert facts.colour is NoticeColour.red
     assert facts.issued_on == dt.date(2025, 10, 28)
-    assert facts.serial == f"督办〔2025〕第{facts.event_id}号"
+    assert facts.serial == "督办〔2025〕第1号"  # the year's first 督办单 generated
     paper = notice_paper(facts, office_name(session), CALENDAR)
     expected = [
         "自治区生态环境保护委员会办公室",
@@ -87,7 +87,7 @@ def test_the_bulletin_ranks_departments_and_regions_with_the_scorecard_figures(
 ) -> None:
     session = supervised.scene.session
     paper = bulletin_paper(session, *AUTUMN, calendar=CALENDAR)
-    assert paper.serial == "督办通报〔2025〕20250901—20251031"
+    assert paper.serial == f"督办通报〔{clock.today().year}〕第1期"  # the year's first 通报
     word = docx_text(to_docx([paper]))
     pdf = pdf_text(to_pdf([paper]), png="督办通报.png")
     for text in (
@@ -127,12 +127,6 @@ def test_the_division_plan_is_a_word_table(world_plan: tuple[Session, int]) -> N
     assert width is not None and height is not None and width > height  # landscape
     pdf = flat(pdf_text(to_pdf([paper]), png="分工方案.png"))
     assert flat("重点任务分工方案") in pdf and "2026年12月31日" in pdf and "自治区生态环境厅" in pdf
-
-
-def test_the_bulletin_serial_follows_its_period() -> None:
-    assert bulletin_serial(dt.date(2026, 2, 1), dt.date(2026, 2, 28)) == "督办通报〔2026〕第2期"
-    assert bulletin_serial(dt.date(2026, 1, 1), dt.date(2026, 3, 31)) == "督办通报〔2026〕20260101—20260331"
-    assert bulletin_serial(dt.date(2026, 2, 1), dt.date(2026, 2, 27)) != "督办通报〔2026〕第2期"
 
 
 def test_no_chinese_font_is_a_clear_error_not_a_broken_pdf() -> None:

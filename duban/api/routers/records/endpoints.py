@@ -22,7 +22,7 @@ from duban.api.auth import CurrentUser
 from duban.api.deps import CursorId, ExtensionId, SessionDep, TaskId
 from duban.api.idempotency import IDEMPOTENCY_KEY_MAX, claim, remember, request_hash
 from duban.api.problems import PROBLEM_RESPONSES, register_error_status
-from duban.api.routers.records.files import store_uploads
+from duban.api.routers.records.files import record_files
 from duban.api.routers.records.forms import read_record, record_body
 from duban.api.routers.records.schemas import (
     DecisionIn,
@@ -148,7 +148,7 @@ async def post_progress(
     def produce() -> tuple[int, BaseModel, dict[str, str]]:
         relation = kind_of(actor, load_header(session, task_id))
         attachments = [Attachment(**item.model_dump()) for item in body.attachments]
-        file_ids = [*body.file_ids, *(view.id for view in store_uploads(session, user, task_id, uploads))]
+        file_ids = record_files(session, user, task_id, body.file_ids, uploads)
         if relation == "cooperating":
             if body.indicator_values or body.missing_contributions:
                 raise RecordInvalid(
@@ -259,7 +259,7 @@ async def post_extension(
     body, uploads = read
 
     def produce() -> tuple[int, BaseModel, dict[str, str]]:
-        file_ids = [*body.file_ids, *(view.id for view in store_uploads(session, user, task_id, uploads))]
+        file_ids = record_files(session, user, task_id, body.file_ids, uploads)
         extension = request_extension(
             session,
             task_id,

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, BinaryIO, Final, cast
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from duban.api.auth import CurrentUser
 from duban.api.deps import MAX_ID, SessionDep, TaskId
@@ -117,6 +118,14 @@ def store_uploads(
     for name, source in uploads:
         kept.append(upload(session, where, task_id, actor, name, source, bounds))
     return [file_view(row, []) for row in kept]
+
+
+def record_files(
+    session: Session, user: User, task_id: int, named: Sequence[int], uploads: list[tuple[str, BinaryIO]]
+) -> list[int]:
+    """The files a record carries: those named, then those uploaded with it (stored by `store_uploads`, in
+    the record's transaction: a refused file refuses the record). The API's and the pages' one path."""
+    return [*named, *(view.id for view in store_uploads(session, user, task_id, uploads))]
 
 
 async def form_uploads(request: Request) -> tuple[dict[str, str], list[tuple[str, BinaryIO]]]:
@@ -295,17 +304,35 @@ def page_view(session: SessionDep, user: PageUser, file_id: FileId) -> Response:
     return file_response(session, user, file_id, inline=True)
 
 
+@dataclass(frozen=True, slots=True)
+class FormWithFiles:
+    """A page's multipart form, its CSRF token checked: the fields and the chosen `file` parts."""
+
+    form: FormData
+    uploads: list[tuple[str, BinaryIO]]
+
+
+async def checked_form_with_files(request: Request) -> FormWithFiles:
+    """The posted form and its files (multipart, or a plain form without any), its CSRF token checked."""
+    _, uploads = await form_uploads(request)  # parsed once with room for files; `checked_form` reads it
+    return FormWithFiles(await checked_form(request), uploads)
+
+
+FilesForm = Annotated[FormWithFiles, Depends(checked_form_with_files)]
+
+
 @page_router.post("/tasks/{task_id}/files")
-async def page_upload(request: Request, session: SessionDep, user: PageUser, task_id: TaskId) -> Response:
+def page_upload(
+    request: Request, session: SessionDep, user: PageUser, posted: FilesForm, task_id: TaskId
+) -> Response:
     """The task page's 上传佐证材料 form: the files join the department's next report."""
-    _, uploads = await form_uploads(request)
-    await checked_form(request)  # the CSRF token of the form just read
+    uploads = posted.uploads
     back = redirect(f"/tasks/{task_id}#evidence")
     if not uploads:
         flash(request, "请选择要上传的文件", "Choose the files to upload", "error")
         return back
     try:
-        stored = await run_in_threadpool(store_uploads, session, user, task_id, uploads)
+        stored = store_uploads(session, user, task_id, uploads)
     except DubanError as error:
         session.rollback()
         flash_error(request, error)
