@@ -20,7 +20,8 @@ so that a ratio says how much duban's own code costs. Every figure is the median
 runs with the smallest and largest run beside it. The suite uses loopback only, runs in well under
 15 minutes on two cores, and is not part of `make test`. This file is regenerated whole by each run;
 a section that a partial run (`python -m bench.run seeds`) did not measure is carried over from the
-last run that did, with its own date.
+last run that did (its figures are kept in `bench/results.json`, committed with this file), with its own
+date.
 
 The machine is shared: other jobs may run beside the benchmark. The load average at the start of each
 benchmark, and for the HTTP benchmark the CPU the rest of the machine used during each run, are
