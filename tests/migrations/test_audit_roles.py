@@ -50,7 +50,7 @@ def app_engine(app_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _seed(engine: Engine) -> dict[str, int]:
+def seed_plan_task_event(engine: Engine) -> dict[str, int]:
     """A plan, a task and one of its events, committed (as whoever `engine` connects as)."""
     with Session(engine) as session:
         plan_row = Plan(key=uuid.uuid4().hex, title="规划", content_hash="h")
@@ -84,7 +84,7 @@ def _events(engine: Engine) -> int:
 
 @pytest.mark.postgres
 def test_truncate_of_every_audit_table_is_refused_even_as_owner(owner_engine: Engine) -> None:
-    _seed(owner_engine)
+    seed_plan_task_event(owner_engine)
     with owner_engine.connect() as conn:
         audit = triggers.append_only_tables(conn)
     assert "task_event" in audit
@@ -105,7 +105,7 @@ def test_sqlite_has_no_truncate_and_refuses_emptying_the_audit_log(tmp_path: Pat
     try:
         with engine.connect() as conn:
             assert triggers.append_only_tables(conn) == ["task_event"]
-        _seed(engine)
+        seed_plan_task_event(engine)
         # SQLite's TRUNCATE is DELETE without WHERE: the DELETE trigger refuses it.
         assert "append-only" in str(_refused(engine, "DELETE FROM task_event").orig)
         assert _events(engine) == 1
@@ -140,7 +140,7 @@ def test_0009_adds_and_removes_the_truncate_triggers(app_url: str, owner_engine:
 def test_the_application_role_cannot_change_audit_tables_or_any_table(
     app_engine: Engine, owner_engine: Engine
 ) -> None:
-    ids = _seed(app_engine)
+    ids = seed_plan_task_event(app_engine)
     with app_engine.connect() as conn:
         assert conn.execute(sa.text("SELECT current_user")).scalar_one() == APP_ROLE
         audit = triggers.append_only_tables(conn)

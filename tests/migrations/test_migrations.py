@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import Engine, inspect
+from sqlalchemy import inspect
 from sqlmodel import Session
 
 from duban import migrations
 from duban.core import clock
 from duban.core.db import build_engine
-from duban.tasks.enums import DepartmentKind, TaskState
-from duban.tasks.models import Department, Plan, Task, TaskEvent
+from duban.tasks.enums import DepartmentKind
+from duban.tasks.models import Department
 from tests.conftest import BACKENDS, database_url_for
+from tests.migrations.test_audit_roles import seed_plan_task_event
 
 
 @pytest.fixture(params=BACKENDS)
@@ -46,26 +47,9 @@ def test_upgrade_check_downgrade(fresh_url: str) -> None:
     migrations.upgrade(fresh_url)
 
 
-def _event(engine: Engine) -> int:
-    with Session(engine) as session:
-        plan = Plan(key="k", title="规划", content_hash="h")
-        session.add(plan)
-        session.flush()
-        assert plan.id is not None
-        task = Task(plan_id=plan.id, title="任务", state=TaskState.draft)
-        session.add(task)
-        session.flush()
-        assert task.id is not None
-        event = TaskEvent(task_id=task.id, kind="issue", from_state="draft", to_state="assigned")
-        session.add(event)
-        session.commit()
-        assert event.id is not None
-        return event.id
-
-
 def test_task_events_refuse_update_and_delete(fresh_url: str) -> None:
     engine = build_engine(fresh_url)
-    event_id = _event(engine)
+    event_id = seed_plan_task_event(engine)["event"]
     for statement in (
         sa.text("UPDATE task_event SET reason = 'changed' WHERE id = :id"),
         sa.text("DELETE FROM task_event WHERE id = :id"),
