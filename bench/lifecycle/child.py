@@ -241,10 +241,12 @@ def duban_plan(plan_id: int) -> tuple[float, int]:
     from duban.tasks.enums import Role
     from duban.workflow.issuing import issue_plan
     from duban.workflow.machines import Actor
+    from duban.workflow.policy import bundled_policy
 
     engine = get_engine()
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT 1"))
+    bundled_policy()  # read once per process, as a server has it from its first request; bare_plan likewise
     began = time.perf_counter()
     with Session(engine, expire_on_commit=False) as session:
         issued = issue_plan(session, plan_id, Actor(role=Role.office))

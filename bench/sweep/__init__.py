@@ -38,7 +38,9 @@ on another copy (the database's floor for this work), the same sweep repeated at
 already in the outbox: what beat's sweep every 5 minutes does for the rest of the day), and the peak
 RSS of the sweeping process (its own `VmHWM`). Goals (issue 17, each a ratio within one round): the
 first sweep ≤ 1.5× the bare writes, the repeated sweep ≤ 1.2× the bare SELECT; peak RSS < 200 MB (issue
-6). The first sweep against the bare SELECT (issue 6's "≤ 2×", which only reads) stays as a figure."""
+6). The first sweep against the bare SELECT (issue 6's "≤ 2×", which only reads) stays as a figure, and
+so does the same bare SELECT run again at once with `SET jit = off` (the sweep turns JIT off for its own
+transaction; PostgreSQL's default JIT is a large share of the reference's time)."""
 
 FIRST_VS_WRITES: Final = Goal("<=", 1.5, "≤ 1.5×")
 REPEAT_VS_SELECT: Final = Goal("<=", 1.2, "≤ 1.2×")
@@ -97,6 +99,7 @@ class Rounds:
     """Per round: the bare SELECT, the sweep, the repeated sweep, the bare writes."""
 
     selects: list[float] = field(default_factory=list)
+    selects_no_jit: list[float] = field(default_factory=list)
     sweeps: list[dict[str, Any]] = field(default_factory=list)
     repeats: list[dict[str, Any]] = field(default_factory=list)
     writes: list[float] = field(default_factory=list)
@@ -115,6 +118,8 @@ def _sweep_phase(
         rounds.copies.append(time.perf_counter() - began)
         seconds, rounds.selected = bare.select_due(copy.dsn, params)
         rounds.selects.append(seconds)
+        # Second, so the judged reference keeps the conditions it always had (the first read of the copy).
+        rounds.selects_no_jit.append(bare.select_due(copy.dsn, params, jit=False)[0])
         var = ctx.scratch / f"var{len(rounds.sweeps)}"
         rounds.sweeps.append(_child(copy.url, var, profile=profile))
         if first:
@@ -172,7 +177,8 @@ def run(ctx: Context) -> list[Result]:
                 _write_phase(template.name, params, rounds)
             sweep, repeat = rounds.sweeps[-1], rounds.repeats[-1]
             ctx.log(
-                f"  round {index + 1}: bare SELECT {rounds.selects[-1]:.2f} s ({rounds.selected:,} rows), "
+                f"  round {index + 1}: bare SELECT {rounds.selects[-1]:.2f} s ({rounds.selected:,} rows; "
+                f"{rounds.selects_no_jit[-1]:.2f} s with jit off), "
                 f"sweep {sweep['seconds']:.2f} s ({sweep['notices']:,} notices, {sweep['moved']:,} moved, "
                 f"peak RSS {sweep['peak_rss_kib'] / 1024:.0f} MB), repeat {repeat['seconds']:.2f} s "
                 f"({repeat['notices']} new), bare writes {rounds.writes[-1]:.2f} s"
@@ -212,6 +218,12 @@ def _results(ctx: Context, rounds: Rounds, counts: dict[str, int], built: float)
             "repeat / bare SELECT, per round",
             Measured.of(ratio_samples(repeat_s, rounds.selects), "×"),
             goal=REPEAT_VS_SELECT,
+        ),
+        Result(
+            "repeat / bare SELECT with jit = off, per round (a figure, not a goal)",
+            Measured.of(ratio_samples(repeat_s, rounds.selects_no_jit), "×"),
+            "the same bare SELECT run next with `SET jit = off`, as the sweep runs",
+            Measured.of(rounds.selects_no_jit, "s"),
         ),
         Result(
             "peak RSS of the sweeping process",

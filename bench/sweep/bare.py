@@ -145,10 +145,13 @@ def parameters(
     return params
 
 
-def select_due(dsn: str, params: dict[str, Any]) -> tuple[float, int]:
-    """Run the SELECT and fetch every row into Python; (seconds, rows)."""
+def select_due(dsn: str, params: dict[str, Any], *, jit: bool = True) -> tuple[float, int]:
+    """Run the SELECT and fetch every row into Python; (seconds, rows). With `jit=False` the session runs
+    it with `jit = off`, as the sweep runs its own statements."""
     with psycopg.connect(dsn) as conn:
         conn.execute("SELECT 1")
+        if not jit:
+            conn.execute("SET jit = off")
         began = time.perf_counter()
         rows = conn.execute(SQL, params).fetchall()
         seconds = time.perf_counter() - began

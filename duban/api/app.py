@@ -16,7 +16,18 @@ from duban.api import pages
 from duban.api.database_errors import install_database_error_handlers
 from duban.api.middleware import RequestGuard
 from duban.api.problems import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
-from duban.api.routers import departments, exports, ladder, paperwork, plans, records, review, system, tasks
+from duban.api.routers import (
+    departments,
+    exports,
+    ladder,
+    paperwork,
+    plans,
+    records,
+    review,
+    system,
+    task_batch,
+    tasks,
+)
 from duban.core.config import get_settings
 from duban.notifications import celery_app as _celery  # noqa: F401  (installs the job sender)
 
@@ -74,6 +85,7 @@ def create_app() -> FastAPI:
     install_database_error_handlers(app)
     # Routes are matched in order: the tasks router, which departments' systems call most, goes first.
     app.include_router(tasks.router)
+    app.include_router(task_batch.router)
     app.include_router(system.router)
     app.include_router(departments.router)
     app.include_router(plans.router)

@@ -1,9 +1,12 @@
 """Delivering outbox rows: claim (a lease), render, send, mark — and the relay that re-queues what is due.
 
-Each row is claimed in its own short transaction (status `sending`, attempts + 1, a lease in
-next_attempt_at) before anything leaves, and marked `sent` after. A worker killed in between leaves the
-row `sending`; once the lease runs out the relay queues it again and it goes out with the same
-Message-ID — the only way a message can repeat. Nothing is sent outside office hours of working days.
+A job's rows are claimed CLAIM_BATCH at a time, each chunk in its own short transaction (status
+`sending`, attempts + 1, a lease in next_attempt_at) just before its rows leave, and each row is marked
+`sent` as soon as it has gone. A worker killed in between leaves the row `sending`; once the lease runs
+out the relay queues it again and it goes out with the same Message-ID — the only way a message can
+repeat, besides a send still under way when its lease runs out (a worker that finds its lease over claims
+the rest of the chunk again rather than send under it). Nothing is sent outside office hours of working
+days.
 """
 
 from __future__ import annotations
@@ -53,7 +56,15 @@ REQUEUE_AFTER: Final = dt.timedelta(minutes=10)
 MAX_ATTEMPTS: Final = 8
 RELAY_LIMIT: Final = 10_000
 DELIVER_JOB: Final = "duban.deliver"
-DELIVER_BATCH: Final = 20
+# Rows per lease: a `deliver` call (a job, or the CLI's --deliver of up to RELAY_LIMIT rows) claims its ids
+# this many at a time, so a lease never covers more than one SMTP connection sends well within LEASE. Rows
+# of a later chunk may be queued again by the relay meanwhile (REQUEUE_AFTER): harmless, the claim takes a
+# row only while it is pending (or its lease is over), in one UPDATE, so one job sends it.
+CLAIM_BATCH: Final = 20
+# Ids per `duban.deliver` job (one broker message each). Larger jobs would cost the sweep's commit fewer
+# broker messages, but a killed worker would strand more unclaimed rows until REQUEUE_AFTER, and the
+# kill and fault tests' drains would need to wait for idle workers first (bench/analysis/sweep.md).
+DELIVER_BATCH: Final = CLAIM_BATCH
 FINAL: Final = (OutboxStatus.sent.value, OutboxStatus.failed.value, OutboxStatus.skipped.value)
 SECTIONS: Final = (
     (3, "督办事项", "#cf222e"),
@@ -300,13 +311,24 @@ def _send(claimed: Claimed, transport: MailTransport, now: dt.datetime) -> str:
 
 
 def deliver(ids: Iterable[int], now: dt.datetime | None = None) -> Counter[str]:
-    """Deliver rows: claim the batch in one transaction, then send and mark them one by one."""
-    moment = now or clock.now()
-    with session_scope() as session:
-        claimed, outcomes = claim(session, ids, moment)
-    with MailTransport() as transport:
-        for row in claimed:
-            outcomes[_send(row, transport, moment)] += 1
+    """Deliver rows a chunk at a time: claim CLAIM_BATCH (one transaction), send and mark them one by one,
+    then claim the next; each lease starts at the clock when claimed, or at `now` for every chunk."""
+    ordered = sorted({int(i) for i in ids})
+    outcomes: Counter[str] = Counter()
+    with MailTransport() as transport:  # one SMTP connection for the whole job
+        while ordered:
+            chunk, ordered = ordered[:CLAIM_BATCH], ordered[CLAIM_BATCH:]
+            moment = now or clock.now()
+            with session_scope() as session:
+                claimed, counts = claim(session, chunk, moment)
+            outcomes.update(counts)
+            for position, row in enumerate(claimed):
+                if (now or clock.now()) >= moment + LEASE:
+                    # A slow server outlasted the lease: the relay may have handed these rows on, so
+                    # they are claimed again (guarded on status) instead of sent under a lease now gone.
+                    ordered = [held.id for held in claimed[position:]] + ordered
+                    break
+                outcomes[_send(row, transport, moment)] += 1
     return outcomes
 
 
@@ -327,7 +349,8 @@ def deliver_due(now: dt.datetime | None = None, limit: int = RELAY_LIMIT) -> Cou
                 .limit(limit)
             )
         ]
-    return deliver(ids, moment)
+    # `now`, not `moment`: without one, each chunk's lease starts when it is claimed.
+    return deliver(ids, now)
 
 
 def enqueue_delivery(session: Session, ids: Sequence[int], now: dt.datetime, *, mark: bool = True) -> int:

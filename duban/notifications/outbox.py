@@ -107,6 +107,10 @@ class _SqliteDoNothing(sqlite_dml.OnConflictDoNothing):
     _traverse_internals = []  # noqa: RUF012  (SQLAlchemy reads it from the class)
 
 
+# The order every sweep inserts in.
+LOCK_ORDER: Final = ("task_id", "rule", "step", "period", "department_id", "channel")
+
+
 def dedupe_insert(conn: sa.Connection, table: sa.Table, key: str = "dedupe_key") -> Any:
     """A cacheable INSERT on `table` that skips rows whose `key` is already there (one key per table)."""
     if conn.dialect.name == "postgresql":
@@ -185,8 +189,9 @@ def notice_insert(conn: sa.Connection, due: sa.Select[Any], now: dt.datetime, *,
             sa.literal(now, outbox_t.c.created_at.type).label("created_at"),
         )
         .where(sa.true())
-        # One order for every sweep, so two concurrent ones take the unique index's locks in the same order.
-        .order_by(rows.c.task_id, rows.c.rule, rows.c.step, rows.c.department_id, rows.c.channel)
+        # One order for every sweep, so two concurrent ones take the unique index's locks in the same order
+        # (the period too: one report statement covers several periods of a task).
+        .order_by(*(rows.c[name] for name in LOCK_ORDER))
     )
     names = [column.name for column in select.selected_columns]
     return (

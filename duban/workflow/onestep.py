@@ -11,6 +11,7 @@ completion rules on submit).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Final
@@ -21,7 +22,15 @@ from duban.core import clock, jobs
 from duban.core.db import Unit
 from duban.core.prepared import Prepared
 from duban.tasks.enums import AssignmentRole, LeadSource, Role, TaskState, UnitRole
-from duban.tasks.models import Task, TaskAssignment, TaskEvent, TaskUnit
+from duban.tasks.models import (
+    REQUEST_USER_COLUMNS,
+    Task,
+    TaskAssignment,
+    TaskEvent,
+    TaskUnit,
+    User,
+    user_from_row,
+)
 from duban.workflow.machines import TASK_TABLES, Actor
 from duban.workflow.policy import EscalationPolicy, bundled_policy
 from duban.workflow.service import (
@@ -37,6 +46,7 @@ TASK: Final = Task.__tablename__
 ASSIGNMENT: Final = TaskAssignment.__tablename__
 EVENT: Final = TaskEvent.__tablename__
 UNIT: Final = TaskUnit.__tablename__
+USER: Final = User.__tablename__
 DEPARTMENT_KINDS: Final = ("lead", "cooperating", "other")
 
 
@@ -72,9 +82,9 @@ def _quoted(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
-def _kind_sql(kinds: tuple[str, ...]) -> str:
+def _kind_sql(kinds: tuple[str, ...], department: str = ":department_id") -> str:
     """SQL: the acting department's part in the task (lead wins, as `actor_kind`) is one of `kinds`."""
-    holds = "EXISTS (SELECT 1 FROM h WHERE h.department_id = :department_id AND h.role = '{}')"
+    holds = f"EXISTS (SELECT 1 FROM h WHERE h.department_id = {department} AND h.role = '{{}}')"  # noqa: S608
     lead, cooperating = (holds.format(r.value) for r in (AssignmentRole.lead, AssignmentRole.cooperating))
     return (
         f"(CASE WHEN {lead} THEN 'lead' WHEN {cooperating} THEN 'cooperating' ELSE 'other' END)"
@@ -99,17 +109,48 @@ _FREEZE: Final = (
 )
 
 
-def statement_sql(action: str, kinds: tuple[str, ...] | None, versioned: bool) -> str:
+def _caller_guard(action: str) -> str:
+    """SQL: the caller `c` may take `action` as `statement_for` and `admit` decide it in Python: active,
+    its own password set, and an office role the rule admits or a department with an admitted part."""
+    rule = TASK_TABLES.rules[action]
+    offices = tuple(role.value for role in (Role.office, Role.admin) if role.value in rule.by)
+    kinds = tuple(kind for kind in DEPARTMENT_KINDS if kind in rule.by)
+    admitted = [f"c.role IN ({_quoted(offices)})"] if offices else []
+    if kinds:
+        admitted.append(
+            f"(c.role = '{Role.department.value}' AND c.department_id IS NOT NULL"
+            f" AND {_kind_sql(kinds, 'c.department_id')})"
+        )
+    return f"c.active AND NOT c.must_change_password AND ({' OR '.join(admitted) or 'false'})"
+
+
+# The caller as `REQUEST_USER_COLUMNS` reads it; the event names it as `User.label` does.
+_CALLER: Final = f"""c AS (
+  SELECT {", ".join(REQUEST_USER_COLUMNS)} FROM "{USER}" WHERE id = :user_id
+), """  # noqa: S608
+_CALLER_ACTOR: Final = "c.id AS actor_user_id, c.department_id AS actor_department_id, " + (
+    "COALESCE(NULLIF(c.display_name, ''), c.username) AS actor_label"
+)
+_PARAM_ACTOR: Final = (
+    "CAST(:actor_user_id AS INTEGER), CAST(:actor_department_id AS INTEGER), CAST(:actor_label AS TEXT)"
+)
+
+
+def statement_sql(action: str, kinds: tuple[str, ...] | None, versioned: bool, caller: bool = False) -> str:
     """The one statement for `action`: `kinds` the department parts allowed (None for the office or an
-    admin, already checked), `versioned` when the client names the version it saw. Returns one row per
-    holder of the task (one with NULL holder if none): the event id (NULL if nothing moved), and the task's
-    state, version and whether it has a deadline as they were before the statement."""
+    admin, already checked), `versioned` when the client names the version it saw; `caller`: the caller is
+    read by its id in the statement and guarded there (`kinds` unused). Returns one row per holder of the
+    task (one with NULL holder if none): the event id (NULL if nothing moved), and the task's state, version
+    and whether it has a deadline as they were before the statement; with `caller`, then the caller's
+    `REQUEST_USER_COLUMNS` (no row when there is no such user)."""
     move = MOVES[action]
     stamp = TIMESTAMP_OF.get(move.target)
     guards = [f"t.state IN ({_quoted(move.sources)})"]
     if versioned:
         guards.append("t.version = :expected_version")
-    if kinds is not None:
+    if caller:
+        guards.append(_caller_guard(action))
+    elif kinds is not None:
         guards.append(_kind_sql(kinds))
     if action == "issue":
         guards.append(_ISSUABLE)
@@ -118,33 +159,38 @@ def statement_sql(action: str, kinds: tuple[str, ...] | None, versioned: bool) -
     sets = f"state = '{move.target.value}', version = {TASK}.version + 1, updated_at = :now"
     sets += f", {stamp} = :now" if stamp else ""
     sets += _FREEZE.format(task=TASK) if move.target is TaskState.assigned else ""
+    actor = "actor_user_id, actor_department_id, actor_label" if caller else _PARAM_ACTOR
+    answer = "SELECT recorded.id, t.state, t.version, t.has_deadline, h.department_id, h.role"
+    if caller:
+        answer += f", {', '.join(f'c.{name}' for name in REQUEST_USER_COLUMNS)} FROM c LEFT JOIN t ON true"
+    else:
+        answer += " FROM t"
+    answer += " LEFT JOIN h ON true LEFT JOIN recorded ON true"
     return f"""\
-WITH t AS (
+WITH {_CALLER if caller else ""}t AS (
   SELECT id, state, version, deadline IS NOT NULL AS has_deadline, policy FROM {TASK} WHERE id = :task_id
 ), h AS (
   SELECT department_id, role, source FROM {ASSIGNMENT} WHERE task_id = :task_id
 ), moved AS (
   UPDATE {TASK} SET {sets}
-  FROM t
+  FROM t{", c" if caller else ""}
   WHERE {TASK}.id = t.id AND {TASK}.version = t.version AND {" AND ".join(guards)}
-  RETURNING {TASK}.id, t.state AS from_state
+  RETURNING {TASK}.id, t.state AS from_state{", " + _CALLER_ACTOR if caller else ""}
 ), recorded AS (
   INSERT INTO {EVENT} (task_id, kind, actor_user_id, actor_department_id, actor_label, from_state, to_state,
                        reason, data, request_id, created_at)
-  SELECT id, '{action}', CAST(:actor_user_id AS INTEGER), CAST(:actor_department_id AS INTEGER),
-         CAST(:actor_label AS TEXT), from_state, '{move.target.value}', CAST(:reason AS TEXT),
+  SELECT id, '{action}', {actor}, from_state, '{move.target.value}', CAST(:reason AS TEXT),
          CAST('{{}}' AS JSONB), CAST(:request_id AS TEXT), CAST(:now AS TIMESTAMPTZ)
   FROM moved
   RETURNING id
 )
-SELECT recorded.id, t.state, t.version, t.has_deadline, h.department_id, h.role
-FROM t LEFT JOIN h ON true LEFT JOIN recorded ON true"""  # noqa: S608
+{answer}"""  # noqa: S608
 
 
 @cache
-def _prepared(action: str, kinds: tuple[str, ...] | None, versioned: bool) -> Prepared:
+def _prepared(action: str, kinds: tuple[str, ...] | None, versioned: bool, caller: bool = False) -> Prepared:
     now = sa.bindparam("now", type_=sa.DateTime(timezone=True))
-    return Prepared(sa.text(statement_sql(action, kinds, versioned)).bindparams(now))
+    return Prepared(sa.text(statement_sql(action, kinds, versioned, caller)).bindparams(now))
 
 
 _POLICY_TEXT: dict[int, tuple[EscalationPolicy, str]] = {}
@@ -260,10 +306,71 @@ def take_action(
     header = header_of(task_id, [row[1:] for row in rows]) if rows else None
     if header is None or rows[0][0] is None:  # nothing moved: the checks say why, on what was read
         return by_the_checks(header)
-    event_id = int(rows[0][0])
+    return _moved(unit, action, header, int(rows[0][0]))
+
+
+def _moved(unit: Unit, action: str, header: TaskHeader, event_id: int) -> ActionOutcome:
+    """The outcome of a statement that moved the task from `header` and wrote event `event_id`."""
     jobs.enqueue_batched(unit, "duban.notify_task_event", event_id)
     target = MOVES[action].target
+    version = header.version + 1
     after = TaskHeader(
-        task_id, target, header.version + 1, header.lead_ids, header.cooperating_ids, header.deadline_set
+        header.id, target, version, header.lead_ids, header.cooperating_ids, header.deadline_set
     )
-    return ActionOutcome(task_id, action, header.state, target, header.version + 1, event_id, after)
+    return ActionOutcome(header.id, action, header.state, target, version, event_id, after)
+
+
+def caller_in_statement(backend: str, action: str, reason: str | None) -> bool:
+    """Whether `take_action_as` may read the caller in the action's one statement: an action that is one
+    statement on this database, with the reason it requires (the role checks are in the statement)."""
+    rule = TASK_TABLES.rules.get(action)
+    if rule is None or not one_step(backend, action):
+        return False
+    return not rule.reason_required or bool(reason and reason.strip())
+
+
+def take_action_as(
+    unit: Unit,
+    user_id: int,
+    task_id: int,
+    action: str,
+    admit: Callable[[User | None], User],
+    *,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    request_id: str | None = None,
+) -> tuple[User, ActionOutcome]:
+    """`take_action` for the signed-in user `user_id`, read in the same statement: one round trip for the
+    route (see `caller_in_statement`). `admit` turns the caller's row (None: no such user) into the user or
+    refuses; when nothing moved, `apply_action` says why on the task as the statement read it."""
+    params = statement_params(
+        task_id,
+        Actor(role=Role.office),
+        reason=reason,
+        expected_version=expected_version,
+        request_id=request_id,
+        actor_label="",
+        now=clock.now(),
+    )
+    params["user_id"] = user_id
+    if action == "issue":
+        params["policy"] = policy_text()
+    rows = _prepared(action, None, expected_version is not None, True).rows(unit.connection(), params)
+    split = 6  # the event id and the header's five columns, then the caller
+    user = admit(user_from_row(rows[0][split:]) if rows else None)
+    header = header_of(task_id, [row[1:split] for row in rows]) if rows[0][1] is not None else None
+    if header is not None and rows[0][0] is not None:
+        return user, _moved(unit, action, header, int(rows[0][0]))
+    actor = Actor(role=user.role, department_id=user.department_id, user_id=user.id)
+    outcome = apply_action(
+        unit,
+        task_id,
+        action,
+        actor,
+        reason=reason,
+        expected_version=expected_version,
+        request_id=request_id,
+        actor_label=user.label,
+        header=header,
+    )
+    return user, outcome

@@ -23,10 +23,8 @@ from duban.api.idempotency import (
     request_hash,
 )
 from duban.api.problems import PROBLEM_RESPONSES, PreconditionRequired, register_error_status, too_long
-from duban.api.routers.batch_schemas import BatchActionBody, BatchActionResult, BatchItemResult, problem_of
 from duban.api.security import TOKEN_PREFIX, decode_access_token
 from duban.core.db import Unit, backend_name, unit_scope
-from duban.core.errors import DubanError
 from duban.tasks.enums import Role, TaskState
 from duban.tasks.models import Task, User
 from duban.tasks.task_views import (
@@ -39,19 +37,13 @@ from duban.tasks.task_views import (
     task_events,
 )
 from duban.workflow.batch import (
-    BATCH_ACTIONS,
-    BatchItem,
-    BatchOptions,
     BatchRefused,
-    ItemFailed,
-    ItemResult,
-    check_batch,
-    run_batch,
 )
 from duban.workflow.errors import ActionForbidden
 from duban.workflow.machines import TASK_ACTIONS, Actor
-from duban.workflow.onestep import one_step, take_action
+from duban.workflow.onestep import caller_in_statement, one_step, take_action, take_action_as
 from duban.workflow.service import (
+    ActionOutcome,
     IssueRefused,
     StaleVersion,
     TaskHeader,
@@ -71,7 +63,6 @@ register_error_status(BatchRefused, 422)
 register_error_status(IdempotencyKeyReused, 422)
 register_error_status(IdempotencyInFlight, 409)
 
-BATCH_ACTION_PATTERN = f"^({'|'.join(BATCH_ACTIONS)})$"
 ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     s: PROBLEM_RESPONSES[s] for s in (401, 403, 404, 409, 412, 422, 428)
 }
@@ -219,15 +210,62 @@ async def post_action(
     )
 
 
+def _signed_in(token: str | None) -> int | None:
+    """The user id a bearer JWT names (None for API tokens, bad tokens and none)."""
+    return decode_access_token(token) if token and not token.startswith(TOKEN_PREFIX) else None
+
+
 def _caller_and_header(
     unit: Unit, request: Request, token: str | None, task_id: int
 ) -> tuple[User, TaskHeader | None]:
     """Who is calling, and (for a signed-in user) the task read with them in one round trip."""
-    user_id = decode_access_token(token) if token and not token.startswith(TOKEN_PREFIX) else None
+    user_id = _signed_in(token)
     if user_id is None:  # API tokens and bad tokens take the general path
         return authenticate(unit, request, token), None
     user, header = load_caller_and_header(unit, user_id, task_id)
     return admit(request, user), header
+
+
+def _by_caller_first(
+    session: Unit,
+    backend: str,
+    request: Request,
+    token: str | None,
+    task_id: int,
+    action: str,
+    body: ActionBody,
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> tuple[User, ActionOutcome | Response]:
+    """The action after reading the caller: the precondition, a stored answer to a repeated
+    Idempotency-Key (returned as it was), then `take_action`."""
+    if if_match is not None and one_step(backend, action):  # the action's statement reads the task
+        user, header = authenticate(session, request, token), None
+    else:
+        user, header = _caller_and_header(session, request, token, task_id)
+    assert user.id is not None
+    if if_match is None:
+        precondition_required(session, user, task_id, header)
+    if idempotency_key:
+        fingerprint = request_hash("POST", request.url.path, body.model_dump())
+        stored = claim(session, user.id, idempotency_key, fingerprint)
+        if stored is not None:
+            return user, JSONResponse(
+                stored.response_body, status_code=stored.status_code, headers=dict(stored.response_headers)
+            )
+    outcome = take_action(
+        session,
+        task_id,
+        action,
+        actor_of(user),
+        reason=body.reason,
+        expected_version=parse_if_match(if_match),
+        request_id=getattr(request.state, "request_id", None),
+        new_lead_id=body.new_lead_id,
+        actor_label=user.label,
+        header=header,
+    )
+    return user, outcome
 
 
 def _act(
@@ -244,40 +282,32 @@ def _act(
     backend = backend_name()
     atomic = bool(idempotency_key) or not writes_in_one_statement(action, backend)
     with unit_scope(atomic=atomic) as session:
-        if if_match is not None and one_step(backend, action):  # the action's statement reads the task
-            user, header = authenticate(session, request, token), None
+        backend = session.connection().dialect.name  # the unit's own database (tests hand in theirs)
+        user_id = _signed_in(token) if if_match is not None and not idempotency_key else None
+        if user_id is not None and caller_in_statement(backend, action, body.reason):
+            # One round trip: the action's statement reads the caller and the task, and guards on both.
+            user, outcome = take_action_as(
+                session,
+                user_id,
+                task_id,
+                action,
+                lambda found: admit(request, found),
+                reason=body.reason,
+                expected_version=parse_if_match(if_match),
+                request_id=getattr(request.state, "request_id", None),
+            )
         else:
-            user, header = _caller_and_header(session, request, token, task_id)
-        assert user.id is not None
-        if if_match is None:
-            precondition_required(session, user, task_id, header)
-        if idempotency_key:
-            fingerprint = request_hash("POST", request.url.path, body.model_dump())
-            stored = claim(session, user.id, idempotency_key, fingerprint)
-            if stored is not None:
-                return JSONResponse(
-                    stored.response_body,
-                    status_code=stored.status_code,
-                    headers=dict(stored.response_headers),
-                )
-        actor = actor_of(user)
-        outcome = take_action(
-            session,
-            task_id,
-            action,
-            actor,
-            reason=body.reason,
-            expected_version=parse_if_match(if_match),
-            request_id=getattr(request.state, "request_id", None),
-            new_lead_id=body.new_lead_id,
-            actor_label=user.label,
-            header=header,
-        )
+            user, answer = _by_caller_first(
+                session, backend, request, token, task_id, action, body, if_match, idempotency_key
+            )
+            if isinstance(answer, Response):
+                return answer
+            outcome = answer
         task = ActionTask(
             id=task_id,
             state=outcome.to_state,
             version=outcome.version,
-            allowed_actions=actions_for(actor, outcome.header),
+            allowed_actions=actions_for(actor_of(user), outcome.header),
         )
         result = ActionResult(
             action=action,
@@ -288,69 +318,10 @@ def _act(
         )
         headers = {"ETag": etag(outcome.version)}
         if idempotency_key:
+            assert user.id is not None
             remember(session, user.id, idempotency_key, 200, result.model_dump(mode="json"), headers)
     # Serialised by pydantic-core straight to JSON: the same bytes as the GET's model, for less.
     return Response(result.model_dump_json(), media_type="application/json", headers=headers)
-
-
-def _item_result(result: ItemResult, user: User) -> BatchItemResult:
-    if isinstance(result, ItemFailed):
-        problem = problem_of(result.error)
-        current = result.error.extra.get("etag")
-        return BatchItemResult(
-            id=result.task_id,
-            status=int(problem["status"]),
-            etag=current if isinstance(current, str) else None,
-            problem=problem,
-        )
-    return BatchItemResult(
-        id=result.task_id,
-        status=200,
-        etag=etag(result.version),
-        version=result.version,
-        moved_from=result.moved_from,
-        moved_to=result.moved_to,
-        event_id=result.event_id,
-        allowed_actions=actions_for(actor_of(user), result.header) if result.header else None,
-    )
-
-
-@router.post(
-    "/tasks/actions/{action}",
-    response_model=BatchActionResult,
-    responses={s: PROBLEM_RESPONSES[s] for s in (401, 404, 422)},
-)
-def post_batch_action(
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    action: Annotated[str, Path(pattern=BATCH_ACTION_PATTERN, description="、".join(BATCH_ACTIONS))],
-    body: BatchActionBody,
-) -> BatchActionResult:
-    """Take one action on many tasks (at most 200): each item is its own action (its own authorization,
-    If-Match check and event) and answers for itself, in order: `status` 200 with the new `etag`, or the
-    problem the single-task route would answer (403, 404, 409, 412 with the current version …)."""
-    check_batch(action, [BatchItem(item.id) for item in body.items])
-    answers: dict[int, ItemResult] = {}
-    ready: list[tuple[int, BatchItem]] = []
-    for position, item in enumerate(body.items):
-        try:
-            ready.append((position, BatchItem(item.id, parse_if_match(item.if_match))))
-        except DubanError as error:
-            answers[position] = ItemFailed(item.id, error)
-    options = BatchOptions(
-        reason=body.reason,
-        new_lead_id=body.new_lead_id,
-        request_id=getattr(request.state, "request_id", None),
-        actor_label=user.label,
-        guard=lambda unit, header: ensure_readable(unit, user, header),
-    )
-    if ready:
-        done = run_batch(session, action, actor_of(user), [item for _, item in ready], options)
-        answers.update({position: result for (position, _), result in zip(ready, done, strict=True)})
-    items = [_item_result(answers[position], user) for position in range(len(body.items))]
-    succeeded = sum(1 for item in items if item.status == 200)
-    return BatchActionResult(action=action, succeeded=succeeded, failed=len(items) - succeeded, items=items)
 
 
 @router.get("/tasks", response_model=TaskPage, responses={s: PROBLEM_RESPONSES[s] for s in (401, 422)})
