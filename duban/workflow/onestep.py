@@ -232,27 +232,31 @@ def one_step(backend: str, action: str) -> bool:
 
 
 def statement_params(
+    action: str,
     task_id: int,
-    actor: Actor,
+    actor: Actor | None,
     *,
     reason: str | None,
     expected_version: int | None,
     request_id: str | None,
-    actor_label: str,
-    now: Any,
+    actor_label: str = "",
 ) -> dict[str, Any]:
-    """The binds of the statement (the unused ones are ignored)."""
-    return {
+    """The binds of `action`'s statement, stamped now (the unused ones are ignored; no `actor` when the
+    statement reads the caller itself)."""
+    params: dict[str, Any] = {
         "task_id": task_id,
         "expected_version": expected_version,
-        "department_id": actor.department_id,
-        "now": now,
-        "actor_user_id": actor.user_id,
-        "actor_department_id": actor.department_id,
+        "department_id": actor.department_id if actor else None,
+        "now": clock.now(),
+        "actor_user_id": actor.user_id if actor else None,
+        "actor_department_id": actor.department_id if actor else None,
         "actor_label": actor_label,
         "reason": reason or "",
         "request_id": request_id,
     }
+    if action == "issue":
+        params["policy"] = policy_text()
+    return params
 
 
 def take_action(
@@ -292,16 +296,14 @@ def take_action(
     if found is None:
         return by_the_checks(header)
     params = statement_params(
+        action,
         task_id,
         actor,
         reason=reason,
         expected_version=expected_version,
         request_id=request_id,
         actor_label=actor_label,
-        now=clock.now(),
     )
-    if action == "issue":
-        params["policy"] = policy_text()
     rows = _prepared(action, found[1], expected_version is not None).rows(conn, params)
     header = header_of(task_id, [row[1:] for row in rows]) if rows else None
     if header is None or rows[0][0] is None:  # nothing moved: the checks say why, on what was read
@@ -344,17 +346,9 @@ def take_action_as(
     route (see `caller_in_statement`). `admit` turns the caller's row (None: no such user) into the user or
     refuses; when nothing moved, `apply_action` says why on the task as the statement read it."""
     params = statement_params(
-        task_id,
-        Actor(role=Role.office),
-        reason=reason,
-        expected_version=expected_version,
-        request_id=request_id,
-        actor_label="",
-        now=clock.now(),
+        action, task_id, None, reason=reason, expected_version=expected_version, request_id=request_id
     )
     params["user_id"] = user_id
-    if action == "issue":
-        params["policy"] = policy_text()
     rows = _prepared(action, None, expected_version is not None, True).rows(unit.connection(), params)
     split = 6  # the event id and the header's five columns, then the caller
     user = admit(user_from_row(rows[0][split:]) if rows else None)

@@ -1,13 +1,37 @@
-"""Fixtures of the notifications tests: a robot webhook endpoint on a loopback port."""
+"""Fixtures of the notifications tests: a scenario whose mail goes to files, a robot webhook endpoint on a
+loopback port."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import Session
+
+from duban.core.config import get_settings
+from tests.notifications.scenario import Scenario, open_scenario
+
+
+@pytest.fixture
+def scene(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Scenario]:
+    """A scenario in the test's transaction; its mail is written to `tmp_path / "mail"` (see `mails`)."""
+    monkeypatch.setenv("DUBAN_MAIL_DIR", str(tmp_path / "mail"))
+    get_settings.cache_clear()
+    yield from open_scenario(session)
+
+
+def mails(tmp_path: Path) -> list[email.message.EmailMessage]:
+    """The mails `scene` has written, in file order."""
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted((tmp_path / "mail").glob("*.eml"))
+    ]
 
 
 class Robot(BaseHTTPRequestHandler):

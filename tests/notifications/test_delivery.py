@@ -4,17 +4,14 @@ the weekly summary."""
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from duban.core import clock
 from duban.core.config import get_settings
@@ -26,25 +23,10 @@ from duban.notifications.models import NotificationOutbox, OutboxKind, OutboxSta
 from duban.tasks.models import Department
 from duban.workflow.sweep import apply_ladder_action
 from tests.fixtures.services import SmtpCatcher
-from tests.notifications.conftest import Robot
-from tests.notifications.scenario import Scenario, at, deliver_at, open_scenario
+from tests.notifications.conftest import Robot, mails
+from tests.notifications.scenario import Scenario, at, deliver_at
 
 D = dt.date
-
-
-@pytest.fixture
-def scene(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Scenario]:
-    monkeypatch.setenv("DUBAN_MAIL_DIR", str(tmp_path / "mail"))
-    get_settings.cache_clear()
-    yield from open_scenario(session)
-
-
-def _mails(tmp_path: Path) -> list[email.message.EmailMessage]:
-    folder = tmp_path / "mail"
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        for path in sorted(folder.glob("*.eml"))
-    ]
 
 
 def _office_supervises(scene: Scenario, task_id: int, moment: str) -> NotificationOutbox:
@@ -76,18 +58,18 @@ def test_nothing_leaves_on_a_holiday_or_outside_office_hours(scene: Scenario, tm
     assert row.delivery == "immediate" and row.urgency == 3
     for moment in ("2025-10-03T10:00", "2025-10-08T15:00", "2025-10-09T07:59"):
         deliver_at(scene, moment)
-        assert _mails(tmp_path) == [], moment
+        assert mails(tmp_path) == [], moment
     (waiting,) = scene.outbox(task_id=task, rule="event")
     assert waiting.status == OutboxStatus.pending
     assert waiting.next_attempt_at.astimezone(clock.TZ) == at("2025-10-09T08:00")
     deliver_at(scene, "2025-10-09T08:00")
-    (mail,) = [m for m in _mails(tmp_path) if not m["Subject"].startswith("【每周督办汇总】")]
+    (mail,) = [m for m in mails(tmp_path) if not m["Subject"].startswith("【每周督办汇总】")]
     assert mail["Subject"].startswith("【督办单（蓝）】")
     assert "委员会办公室发出督办单（蓝）" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     evening = _office_supervises_again(scene, task, "2025-10-09T18:00")  # office hours end at 18:00
-    before = len(_mails(tmp_path))
+    before = len(mails(tmp_path))
     deliver_at(scene, "2025-10-09T18:00")
-    assert len(_mails(tmp_path)) == before
+    assert len(mails(tmp_path)) == before
     assert scene.outbox(id=evening)[0].next_attempt_at.astimezone(clock.TZ) == at("2025-10-10T08:00")
 
 
@@ -149,7 +131,7 @@ def test_a_crash_mid_send_is_sent_again_with_the_same_message_id(scene: Scenario
     scene.session.commit()
     assert scene.sent_jobs[-1] == ("duban.deliver", (row.id,))
     assert deliver_due(later)["sent"] == 1
-    (mail,) = _mails(tmp_path)
+    (mail,) = mails(tmp_path)
     assert mail["Message-ID"] == claimed.message_id == held.message_id
     assert scene.outbox(id=row.id)[0].attempts == 2
 
@@ -166,9 +148,9 @@ def test_one_digest_per_department_per_day_with_supervision_on_top(scene: Scenar
     lead_digest = next(row for row in digests if row.department_id == scene.ids["lead"])
     titles = [item["title"] for item in lead_digest.payload["items"]]
     assert titles == ["治理扬尘", "淘汰燃煤锅炉", "整治黑臭水体"]  # blue, 催办, 提醒
-    mails = _mails(tmp_path)
+    written = mails(tmp_path)
     digest_mail = next(
-        m for m in mails if m["Subject"].startswith("【每日督办摘要】") and m["To"] == "sthjt@duban.example"
+        m for m in written if m["Subject"].startswith("【每日督办摘要】") and m["To"] == "sthjt@duban.example"
     )
     text = digest_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert (
@@ -205,7 +187,7 @@ def test_weekly_summary_for_the_office_once_a_week(scene: Scenario, tmp_path: Pa
     assert weekly.department_id == scene.ids["office"]
     assert (weekly.payload["open_tasks"], weekly.payload["overdue_tasks"]) == (2, 1)
     assert weekly.payload["departments"] == [{"name": "自治区生态环境厅", "overdue": 1}]
-    mail = next(m for m in _mails(tmp_path) if m["Subject"].startswith("【每周督办汇总】"))
+    mail = next(m for m in mails(tmp_path) if m["Subject"].startswith("【每周督办汇总】"))
     assert mail["To"] == "sthbwbgs@duban.example"
     deliver_at(scene, "2025-10-20T09:00")
     assert len(scene.outbox(kind=OutboxKind.weekly)) == 2

@@ -5,8 +5,6 @@ a digest is composed is not lost."""
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +15,6 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from duban.core import clock
-from duban.core.config import get_settings
 from duban.core.db import build_engine, session_scope
 from duban.notifications.calendars import working_calendar
 from duban.notifications.delivery import LEASE, claim, deliver_due, relay
@@ -28,23 +25,10 @@ from duban.tasks.departments import load_departments
 from duban.workflow.calendar import WorkingCalendar
 from duban.workflow.policy import bundled_policy, task_t
 from tests.conftest import database_url_for
-from tests.notifications.scenario import Scenario, at, deliver_at, open_scenario
+from tests.notifications.conftest import mails
+from tests.notifications.scenario import Scenario, at, deliver_at
 
 D = dt.date
-
-
-@pytest.fixture
-def scene(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Scenario]:
-    monkeypatch.setenv("DUBAN_MAIL_DIR", str(tmp_path / "mail"))
-    get_settings.cache_clear()
-    yield from open_scenario(session)
-
-
-def _mails(tmp_path: Path) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        for path in sorted((tmp_path / "mail").glob("*.eml"))
-    ]
 
 
 def _digests(scene: Scenario, who: str) -> list[list[tuple[str, str]]]:
@@ -92,7 +76,7 @@ def test_a_repeat_after_a_crash_says_what_the_first_attempt_said(scene: Scenario
     assert digest.id in relay(scene.session, later)
     scene.session.commit()
     assert deliver_due(later)["sent"] >= 1
-    (mail,) = [m for m in _mails(tmp_path) if m["Message-ID"] == claimed.message_id]
+    (mail,) = [m for m in mails(tmp_path) if m["Message-ID"] == claimed.message_id]
     text = mail.get_body(("plain",))
     html = mail.get_body(("html",))
     assert text is not None and html is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -36,9 +37,7 @@ from duban.tasks.task_views import (
     task_detail,
     task_events,
 )
-from duban.workflow.batch import (
-    BatchRefused,
-)
+from duban.workflow.batch import BatchRefused
 from duban.workflow.errors import ActionForbidden
 from duban.workflow.machines import TASK_ACTIONS, Actor
 from duban.workflow.onestep import caller_in_statement, one_step, take_action, take_action_as
@@ -198,8 +197,7 @@ async def post_action(
         raise too_long("header", "Idempotency-Key", idempotency_key, IDEMPOTENCY_KEY_MAX)
     # The whole unit of work (who is calling, the action, the commit) runs in one worker thread: the
     # action is a few short statements, and every hop between threads costs about as much as one.
-    return await run_in_threadpool(
-        _act,
+    call = _Call(
         request,
         bearer_token(request),
         task_id,
@@ -208,6 +206,25 @@ async def post_action(
         headers.get("if-match"),
         idempotency_key,
     )
+    return await run_in_threadpool(_act, call)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One action request, as the route read it."""
+
+    request: Request
+    token: str | None
+    task_id: int
+    action: str
+    body: ActionBody
+    if_match: str | None
+    idempotency_key: str | None
+
+    @property
+    def request_id(self) -> str | None:
+        """The id the middleware gave the request."""
+        return getattr(self.request.state, "request_id", None)
 
 
 def _signed_in(token: str | None) -> int | None:
@@ -226,100 +243,79 @@ def _caller_and_header(
     return admit(request, user), header
 
 
-def _by_caller_first(
-    session: Unit,
-    backend: str,
-    request: Request,
-    token: str | None,
-    task_id: int,
-    action: str,
-    body: ActionBody,
-    if_match: str | None,
-    idempotency_key: str | None,
-) -> tuple[User, ActionOutcome | Response]:
+def _by_caller_first(session: Unit, backend: str, call: _Call) -> tuple[User, ActionOutcome | Response]:
     """The action after reading the caller: the precondition, a stored answer to a repeated
     Idempotency-Key (returned as it was), then `take_action`."""
-    if if_match is not None and one_step(backend, action):  # the action's statement reads the task
-        user, header = authenticate(session, request, token), None
+    if call.if_match is not None and one_step(backend, call.action):  # the action's statement reads the task
+        user, header = authenticate(session, call.request, call.token), None
     else:
-        user, header = _caller_and_header(session, request, token, task_id)
+        user, header = _caller_and_header(session, call.request, call.token, call.task_id)
     assert user.id is not None
-    if if_match is None:
-        precondition_required(session, user, task_id, header)
-    if idempotency_key:
-        fingerprint = request_hash("POST", request.url.path, body.model_dump())
-        stored = claim(session, user.id, idempotency_key, fingerprint)
+    if call.if_match is None:
+        precondition_required(session, user, call.task_id, header)
+    if call.idempotency_key:
+        fingerprint = request_hash("POST", call.request.url.path, call.body.model_dump())
+        stored = claim(session, user.id, call.idempotency_key, fingerprint)
         if stored is not None:
             return user, JSONResponse(
                 stored.response_body, status_code=stored.status_code, headers=dict(stored.response_headers)
             )
     outcome = take_action(
         session,
-        task_id,
-        action,
+        call.task_id,
+        call.action,
         actor_of(user),
-        reason=body.reason,
-        expected_version=parse_if_match(if_match),
-        request_id=getattr(request.state, "request_id", None),
-        new_lead_id=body.new_lead_id,
+        reason=call.body.reason,
+        expected_version=parse_if_match(call.if_match),
+        request_id=call.request_id,
+        new_lead_id=call.body.new_lead_id,
         actor_label=user.label,
         header=header,
     )
     return user, outcome
 
 
-def _act(
-    request: Request,
-    token: str | None,
-    task_id: int,
-    action: str,
-    body: ActionBody,
-    if_match: str | None,
-    idempotency_key: str | None,
-) -> Response:
+def _act(call: _Call) -> Response:
     # An action that is one statement needs no transaction around it (its reads are checked again by the
     # guarded UPDATE); an Idempotency-Key's record must commit with the action, so it takes one.
-    backend = backend_name()
-    atomic = bool(idempotency_key) or not writes_in_one_statement(action, backend)
+    atomic = bool(call.idempotency_key) or not writes_in_one_statement(call.action, backend_name())
     with unit_scope(atomic=atomic) as session:
         backend = session.connection().dialect.name  # the unit's own database (tests hand in theirs)
-        user_id = _signed_in(token) if if_match is not None and not idempotency_key else None
-        if user_id is not None and caller_in_statement(backend, action, body.reason):
+        user_id = _signed_in(call.token) if call.if_match is not None and not call.idempotency_key else None
+        if user_id is not None and caller_in_statement(backend, call.action, call.body.reason):
             # One round trip: the action's statement reads the caller and the task, and guards on both.
             user, outcome = take_action_as(
                 session,
                 user_id,
-                task_id,
-                action,
-                lambda found: admit(request, found),
-                reason=body.reason,
-                expected_version=parse_if_match(if_match),
-                request_id=getattr(request.state, "request_id", None),
+                call.task_id,
+                call.action,
+                lambda found: admit(call.request, found),
+                reason=call.body.reason,
+                expected_version=parse_if_match(call.if_match),
+                request_id=call.request_id,
             )
         else:
-            user, answer = _by_caller_first(
-                session, backend, request, token, task_id, action, body, if_match, idempotency_key
-            )
+            user, answer = _by_caller_first(session, backend, call)
             if isinstance(answer, Response):
                 return answer
             outcome = answer
         task = ActionTask(
-            id=task_id,
+            id=call.task_id,
             state=outcome.to_state,
             version=outcome.version,
             allowed_actions=actions_for(actor_of(user), outcome.header),
         )
         result = ActionResult(
-            action=action,
+            action=call.action,
             from_state=outcome.from_state,
             to_state=outcome.to_state,
             event_id=outcome.event_id,
             task=task,
         )
         headers = {"ETag": etag(outcome.version)}
-        if idempotency_key:
+        if call.idempotency_key:
             assert user.id is not None
-            remember(session, user.id, idempotency_key, 200, result.model_dump(mode="json"), headers)
+            remember(session, user.id, call.idempotency_key, 200, result.model_dump(mode="json"), headers)
     # Serialised by pydantic-core straight to JSON: the same bytes as the GET's model, for less.
     return Response(result.model_dump_json(), media_type="application/json", headers=headers)
 
