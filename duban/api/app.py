@@ -28,6 +28,7 @@ from duban.api.routers import (
     task_batch,
     tasks,
 )
+from duban.api.routers.action_route import action_route
 from duban.core.config import get_settings
 from duban.notifications import celery_app as _celery  # noqa: F401  (installs the job sender)
 
@@ -96,6 +97,9 @@ def create_app() -> FastAPI:
     app.include_router(paperwork.router)
     pages.install(app)  # "/" and the pages for people; "/docs" keeps the OpenAPI
 
+    # The action route serves before everything, FastAPI's own routes included; post_action (in the tasks
+    # router) declares it for the OpenAPI document.
+    app.router.routes.insert(0, action_route())
     app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
     return app

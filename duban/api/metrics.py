@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import os
 from collections.abc import Iterator, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import sqlalchemy as sa
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
@@ -80,25 +80,52 @@ def route_template(scope: Scope) -> str:
 
 def action_kind(scope: Scope) -> str | None:
     """The kind of action a POST asked for (None for any other request); unknown names are `unknown`."""
-    if scope.get("method") != "POST":
-        return None
-    pattern = _ACTION_ROUTES.get(route_template(scope))
+    return _kind_on(scope, str(scope.get("method", "")), route_template(scope))
+
+
+def _kind_on(scope: Scope, method: str, route: str) -> str | None:
+    pattern = _ACTION_ROUTES.get(route) if method == "POST" else None
     if pattern is None:
         return None
     kind = pattern.format(action=str((scope.get("path_params") or {}).get("action", "")))
     return kind if kind in _KNOWN_KINDS else "unknown"
 
 
+class _Series(NamedTuple):
+    """The series one kind of request counts in: its latency, its requests, and its action's (if any)."""
+
+    latency: Histogram
+    requests: Counter
+    action: Counter | None
+
+
+# Per method, route, status and action kind: the children `labels()` returns, looked up once instead of on
+# every request (labels() converts and checks every value under a lock). Bounded as the series are.
+_series: dict[tuple[str, str, int, str | None], _Series] = {}
+
+
+def _series_of(method: str, route: str, status: int, kind: str | None) -> _Series:
+    outcome = "accepted" if status < 400 else "refused" if status < 500 else "failed"
+    return _Series(
+        LATENCY.labels(method, route),
+        REQUESTS.labels(method, route, str(status)),
+        ACTIONS.labels(kind, outcome) if kind is not None else None,
+    )
+
+
 def observe_request(scope: Scope, status: int, seconds: float) -> None:
     """Count one finished HTTP request (and the action it asked for)."""
     route = route_template(scope)
     method = str(scope.get("method", ""))
-    LATENCY.labels(method, route).observe(seconds)
-    REQUESTS.labels(method, route, str(status)).inc()
-    kind = action_kind(scope)
-    if kind is not None:
-        outcome = "accepted" if status < 400 else "refused" if status < 500 else "failed"
-        ACTIONS.labels(kind, outcome).inc()
+    kind = _kind_on(scope, method, route)
+    key = (method, route, status, kind)
+    series = _series.get(key)
+    if series is None:
+        series = _series[key] = _series_of(method, route, status, kind)
+    series.latency.observe(seconds)
+    series.requests.inc()
+    if series.action is not None:
+        series.action.inc()
 
 
 def _deliverable() -> sa.ColumnElement[bool]:

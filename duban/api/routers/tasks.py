@@ -191,6 +191,12 @@ async def post_action(
 ) -> Any:
     """Take an action on a task (issue, accept, dispute, submit, approve, return, reassign, cancel);
     the answer carries the new state, version and allowed actions (the whole task: `GET`)."""
+    return await answer_action(request, task_id, action, body)
+
+
+async def answer_action(request: Request, task_id: int, action: str, body: ActionBody | None) -> Response:
+    """The action once its path and body are valid (served by `action_route` without FastAPI's solving;
+    `post_action` declares it for the OpenAPI document)."""
     headers = request.headers
     idempotency_key = headers.get("idempotency-key")
     if idempotency_key is not None and len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
