@@ -122,32 +122,34 @@ def dedupe_insert(conn: sa.Connection, table: sa.Table, key: str = "dedupe_key")
     return statement
 
 
-def _department_channels() -> sa.Subquery:
-    """Each department's channels: mail always (its address, or '' if none), the webhook when it has one."""
-    email = sa.select(
-        department_t.c.id.label("department_id"),
-        sa.literal("email").label("channel"),
-        sa.func.coalesce(department_t.c.email, "").label("recipient"),
-    )
-    webhook = sa.select(
-        department_t.c.id.label("department_id"),
-        sa.literal("webhook").label("channel"),
-        department_t.c.webhook.label("recipient"),
-    ).where(department_t.c.webhook.is_not(None), department_t.c.webhook != "")
-    return sa.union_all(email, webhook).subquery("department_channel")
+def _channels() -> sa.Subquery:
+    """The two channels as a two-row constant table (a UNION of literals, which SQLite accepts too)."""
+    email = sa.select(sa.literal("email").label("channel"))
+    webhook = sa.select(sa.literal("webhook").label("channel"))
+    return sa.union_all(email, webhook).subquery("channel_kind")
 
 
 def notice_insert(conn: sa.Connection, due: sa.Select[Any], now: dt.datetime, *, queued: bool = False) -> Any:
     """The INSERT … SELECT of due notices (NOTICE_COLUMNS), one row per channel, RETURNING what the sweep
     keeps; with `queued`, immediate rows are written already marked queued at `now`."""
-    notices = due.subquery("due_notice")
-    # Joined to the small per-department channel list, so the due notices are computed once, not per channel.
-    channels = _department_channels()
+    # OFFSET 0 (PostgreSQL does not merge such a subquery into the query around it): the addressee, often a
+    # CASE, is computed once per notice, not again in every comparison of a join or of the sort.
+    notices = due.offset(0).subquery("due_notice")
+    # Each notice finds its department by primary key and goes out once per channel it has: mail always (the
+    # address, or '' if none), the webhook when there is one. Joined after the notices are computed, so they
+    # are computed once, not per channel; and never a scan of the department table per notice.
+    channels = _channels()
+    has_webhook = sa.and_(department_t.c.webhook.is_not(None), department_t.c.webhook != "")
+    recipient = sa.case(
+        (channels.c.channel == "email", sa.func.coalesce(department_t.c.email, "")),
+        else_=department_t.c.webhook,
+    )
     columns = [notices.c[name] for name in ("task_id", "department_id", "rule", "step", "period", "due")]
     columns += [notices.c.urgency, notices.c.delivery]
     rows = (
-        sa.select(*columns, channels.c.channel, channels.c.recipient)
-        .join_from(notices, channels, channels.c.department_id == notices.c.department_id)
+        sa.select(*columns, channels.c.channel, recipient.label("recipient"))
+        .join_from(notices, department_t, department_t.c.id == notices.c.department_id)
+        .join(channels, sa.or_(channels.c.channel == "email", has_webhook))
         .subquery("addressed")
     )
     key = (
