@@ -10,6 +10,10 @@ section was added), and `submit` still reads the frozen policy and finds no comp
 from __future__ import annotations
 
 import dataclasses
+import json
+from typing import Any
+
+import psycopg
 
 from duban.workflow.policy import EscalationPolicy, bundled_policy
 
@@ -17,3 +21,18 @@ from duban.workflow.policy import EscalationPolicy, bundled_policy
 def policy_without_completion() -> EscalationPolicy:
     """Version 1: the bundled thresholds with no `completion` section (its fingerprint as frozen then)."""
     return dataclasses.replace(bundled_policy(), version=1, name="督办升级规则（第 1 版）", completion=None)
+
+
+KEEP_SQL = """
+INSERT INTO escalation_policy_version (version, name, sha256, body, registered_at)
+VALUES (%(version)s, %(name)s, %(sha256)s, %(body)s::jsonb, now())
+ON CONFLICT (version) DO NOTHING
+"""
+
+
+def keep_policy(conn: psycopg.Connection[Any], policy: EscalationPolicy) -> int:
+    """Keep `policy`'s rules once (as duban's `register_policy` does); its version, for the tasks to name."""
+    body = json.dumps(policy.snapshot(), ensure_ascii=False)
+    params = {"version": policy.version, "name": policy.name, "sha256": policy.sha256, "body": body}
+    conn.execute(KEEP_SQL, params)
+    return policy.version

@@ -55,7 +55,6 @@ def populate(engine: Engine, tasks: int, *, key: str = "kill", lead: int | None 
                         "supervision_level": "none",
                         "deadline": DEADLINE,
                         "original_deadline": DEADLINE,
-                        "policy": {},
                         "version": 1,
                         "issued_at": issued,
                         "created_at": issued,

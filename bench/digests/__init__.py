@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
@@ -144,9 +143,7 @@ def run(ctx: Context) -> list[Result]:
     with scratch_database("bench_digests") as template:
         began = time.perf_counter()
         load_registry(template.url)
-        counts = populate(
-            template.dsn, days, ITEMS // 4, json.dumps(bundled_policy().snapshot(), ensure_ascii=False)
-        )
+        counts = populate(template.dsn, days, ITEMS // 4, bundled_policy())
         vacuum_analyze(template.dsn)
         ctx.log(
             f"  populated {counts['bench_digest_item']:,} digest items in {time.perf_counter() - began:.0f} s"

@@ -14,6 +14,8 @@ from typing import Final
 import psycopg
 
 from bench.pgscratch import TASK_TITLE_SQL
+from bench.policy import keep_policy
+from duban.workflow.policy import EscalationPolicy
 
 STEPS: Final = (("remind_5", -5, 1), ("remind_3", -3, 1), ("remind_1", -1, 1), ("urge", 1, 2))
 
@@ -29,12 +31,12 @@ RETURNING id
 # setseed, so that every department has deadlines on every day (days[] is 1-based here).
 TASKS_SQL: Final = f"""
 INSERT INTO task (plan_id, measure_id, parent_id, region_code, title, state, supervision_level, notice_colour,
-                  deadline, original_deadline, deadline_source, deadline_note, policy, version, issued_at,
-                  accepted_at, submitted_at, completed_at, created_at, updated_at)
+                  deadline, original_deadline, deadline_source, deadline_note, policy_version, version,
+                  issued_at, accepted_at, submitted_at, completed_at, created_at, updated_at)
 SELECT %(plan)s, NULL, NULL, 'd' || i,
        {TASK_TITLE_SQL} || '（第 ' || i || ' 项）',
        'in_progress', 'none', NULL, (%(days)s::date[])[6 + draw], (%(days)s::date[])[6 + draw], 'explicit',
-       NULL, %(policy)s::jsonb, 3,
+       NULL, %(policy_version)s, 3,
        timestamptz '2025-06-02 10:00+08', timestamptz '2025-06-04 10:00+08', NULL, NULL, now(), now()
 FROM (SELECT i, floor(random() * %(spread)s)::int AS draw FROM generate_series(1, %(tasks)s) AS i)
   AS drawn
@@ -85,7 +87,7 @@ ORDER BY created_at, task_id, step
 """  # noqa: S608  (fixed fragments)
 
 
-def populate(dsn: str, days: list[dt.date], tasks: int, policy: str) -> dict[str, int]:
+def populate(dsn: str, days: list[dt.date], tasks: int, policy: EscalationPolicy) -> dict[str, int]:
     """Write the plan, tasks, leads and 4 digest items per task, staged (the registry must be loaded)."""
     spread = len(days) - 6  # deadlines on days 5 … len-2, so every item falls on one of `days`
     if spread < 1:
@@ -93,7 +95,8 @@ def populate(dsn: str, days: list[dt.date], tasks: int, policy: str) -> dict[str
     with psycopg.connect(dsn) as conn:
         row = conn.execute(PLAN_SQL).fetchone()
         assert row is not None
-        params = {"plan": row[0], "days": days, "spread": spread, "tasks": tasks, "policy": policy}
+        version = keep_policy(conn, policy)
+        params = {"plan": row[0], "days": days, "spread": spread, "tasks": tasks, "policy_version": version}
         conn.execute("SELECT setseed(0.42)")
         conn.execute(TASKS_SQL, params)
         conn.execute(ASSIGNMENTS_SQL, {})  # (parameters given, so that %% is read as %)

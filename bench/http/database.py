@@ -79,6 +79,7 @@ def _clone_tasks(session: Session, lead_id: int, count: int) -> int:
     from bench.policy import policy_without_completion
     from duban.core import clock
     from duban.tasks.models import Milestone, Task, TaskAssignment, TaskEvent
+    from duban.workflow.policy_store import register_policy
 
     task_t = Task.__table__  # type: ignore[attr-defined]
     conn = session.connection()
@@ -98,7 +99,8 @@ def _clone_tasks(session: Session, lead_id: int, count: int) -> int:
     now = clock.now()
     # As issued under policy version 1 (no `completion` section): the load alternates submit and return
     # only (see bench/policy.py), as the INTRO says.
-    frozen = policy_without_completion().snapshot()
+    frozen = policy_without_completion()
+    register_policy(conn, frozen)
     rows: list[dict[str, Any]] = []
     for copy in range(math.ceil(count / len(originals))):
         for original in originals:
@@ -112,7 +114,7 @@ def _clone_tasks(session: Session, lead_id: int, count: int) -> int:
                 deadline=original["deadline"] or now.date().replace(year=now.year + 1),
                 issued_at=now,
                 accepted_at=now,
-                policy=frozen,
+                policy_version=frozen.version,
                 created_at=now,
                 updated_at=now,
             )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ import psycopg
 
 from bench.core import Context, Goal, Measured, Result, child_environment, ratio_samples, run_child
 from bench.pgscratch import Scratch, load_registry, scratch_database, server_version, vacuum_analyze
-from bench.policy import policy_without_completion
+from bench.policy import keep_policy, policy_without_completion
 
 NAME = "lifecycle"
 ORDER = 50
@@ -37,7 +36,9 @@ against SpiffWorkflow creating one instance per task and storing them all in one
 round runs on a fresh copy of the populated database, the systems in rotating order. Also measured, as
 the reference for duban's own overhead ("bare"): duban's statements on bare psycopg, the same SQL text
 (`duban.workflow.onestep.statement_sql`), one round trip per step in autocommit; for the plan the
-completeness check, one UPDATE with the policy and one INSERT … SELECT of the events. Policy: the
+completeness check, one UPDATE with the policy and one INSERT … SELECT of the events; and, as the floor
+of any plan issue of these tasks, the same bare SQL without the policy copied into each task (the state
+move and its events only). Policy: the
 lifecycle's tasks run under escalation policy version 1, the bundled rules without the `completion`
 section (`bench/policy.py`, frozen onto the drafts before the clock starts): what 办结 needs under
 version 2 (a 100% progress report with evidence, the cooperating units' contributions or reasons) is
@@ -60,7 +61,9 @@ VALUES ('bench-lifecycle', '生命周期基准任务', false, 'simplified', NULL
        ('bench-plan', '内蒙古自治区生态环境保护实施方案（基准，万项任务）', false, 'simplified', NULL,
         md5('plan'), 1, NULL, NULL, 'draft', '', '[]'::jsonb, now(), now()),
        ('bench-plan-bare', '内蒙古自治区生态环境保护实施方案（基准，裸 SQL）', false, 'simplified', NULL,
-        md5('bare'), 1, NULL, NULL, 'draft', '', '[]'::jsonb, now(), now())
+        md5('bare'), 1, NULL, NULL, 'draft', '', '[]'::jsonb, now(), now()),
+       ('bench-plan-floor', '内蒙古自治区生态环境保护实施方案（基准，下限）', false, 'simplified', NULL,
+        md5('floor'), 1, NULL, NULL, 'draft', '', '[]'::jsonb, now(), now())
 RETURNING id
 """
 
@@ -68,12 +71,12 @@ RETURNING id
 # carry policy version 1 already (see bench/policy.py); the plans' none, so issuing freezes the bundled one.
 TASKS_SQL: Final = """
 INSERT INTO task (plan_id, measure_id, parent_id, region_code, title, state, supervision_level, notice_colour,
-                  deadline, original_deadline, deadline_source, deadline_note, policy, version, created_at,
-                  updated_at)
+                  deadline, original_deadline, deadline_source, deadline_note, policy_version, version,
+                  created_at, updated_at)
 SELECT %(plan)s, NULL, NULL, %(prefix)s || i, '推进重点行业挥发性有机物综合治理（第 ' || i || ' 项）',
        'draft',
        'none', NULL, date '2026-12-31' - (i %% 300), date '2026-12-31' - (i %% 300), 'explicit', NULL,
-       %(policy)s::jsonb, 1, now(), now()
+       %(policy_version)s, 1, now(), now()
 FROM generate_series(1, %(count)s) AS i
 """
 
@@ -115,22 +118,25 @@ class Population:
     count: int
     plan: int  # issued by duban; Spiff creates one instance per task of it
     bare_plan: int
+    floor_plan: int  # the bare issue without the policy copy
 
 
 def _populate(dsn: str) -> Population:
-    """Drafts for two lifecycles (duban's, the bare SQL's) and two plans of PLAN_TASKS drafts."""
+    """Drafts for two lifecycles (duban's, the bare SQL's) and three plans of PLAN_TASKS drafts."""
     count = CLIENTS * PER_CLIENT
     with psycopg.connect(dsn) as conn:
-        lifecycle_plan, plan, bare_plan = (int(row[0]) for row in conn.execute(PLANS_SQL).fetchall())
-        frozen = json.dumps(policy_without_completion().snapshot(), ensure_ascii=False)
-        conn.execute(TASKS_SQL, {"plan": lifecycle_plan, "prefix": "l", "count": 2 * count, "policy": frozen})
-        conn.execute(TASKS_SQL, {"plan": plan, "prefix": "p", "count": PLAN_TASKS, "policy": "{}"})
-        conn.execute(TASKS_SQL, {"plan": bare_plan, "prefix": "b", "count": PLAN_TASKS, "policy": "{}"})
+        lifecycle_plan, plan, bare_plan, floor_plan = (int(r[0]) for r in conn.execute(PLANS_SQL).fetchall())
+        frozen = keep_policy(conn, policy_without_completion())
+        lifecycles = {"plan": lifecycle_plan, "prefix": "l", "count": 2 * count, "policy_version": frozen}
+        conn.execute(TASKS_SQL, lifecycles)
+        for plan_id, prefix in ((plan, "p"), (bare_plan, "b"), (floor_plan, "f")):
+            drafts = {"plan": plan_id, "prefix": prefix, "count": PLAN_TASKS, "policy_version": None}
+            conn.execute(TASKS_SQL, drafts)
         conn.execute(ASSIGNMENTS_SQL, {})
         row = conn.execute("SELECT min(id) FROM task WHERE plan_id = %s", (lifecycle_plan,)).fetchone()
         conn.commit()
     assert row is not None
-    return Population(int(row[0]), int(row[0]) + count, count, plan, bare_plan)
+    return Population(int(row[0]), int(row[0]) + count, count, plan, bare_plan, floor_plan)
 
 
 def _child(ctx: Context, copy: Scratch, *args: object) -> dict[str, Any]:
@@ -159,7 +165,7 @@ def run(ctx: Context) -> list[Result]:
         load_registry(template.url)
         tasks = _populate(template.dsn)
         vacuum_analyze(template.dsn)
-        ctx.log(f"  populated {2 * tasks.count:,} lifecycle drafts and two plans of {PLAN_TASKS:,} drafts")
+        ctx.log(f"  populated {2 * tasks.count:,} lifecycle drafts and three plans of {PLAN_TASKS:,} drafts")
         advance = ctx.steps("rounds (duban, Spiff, bare SQL: lifecycle, plan issue)", ctx.runs)
         for index in range(ctx.runs):
             order = ORDERS[index % len(ORDERS)]
@@ -170,6 +176,8 @@ def run(ctx: Context) -> list[Result]:
                 for target in order:
                     plan = tasks.bare_plan if target == "bare" else tasks.plan
                     rounds.add(f"{target}-plan", _child(ctx, copy, f"{target}-plan", plan))
+                    if target == "bare":
+                        rounds.add("floor-plan", _child(ctx, copy, "floor-plan", tasks.floor_plan))
             ctx.log(
                 f"  round {index + 1}: lifecycle ({tasks.count} tasks × 4 steps) "
                 + ", ".join(f"{t} {rounds.seconds(t)[-1]:.2f} s" for t in order)
@@ -236,6 +244,12 @@ def _results(ctx: Context, rounds: Rounds, count: int) -> list[Result]:
         Result(
             "bare SQL / SpiffWorkflow, plan issue: duban's statements alone",
             Measured.of(ratio_samples(spiff_plan, bare_plan), "×"),
+        ),
+        Result(
+            "floor / SpiffWorkflow, plan issue: the state move and its events alone, no policy copy",
+            Measured.of(ratio_samples(spiff_plan, rounds.seconds("floor-plan")), "×"),
+            "floor: the bare SQL plan issue without the policy copy",
+            Measured.of(rounds.seconds("floor-plan"), "s"),
         ),
     ]
     ctx.note(

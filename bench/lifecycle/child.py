@@ -9,6 +9,8 @@
   `issue_plan` and its commit; SpiffWorkflow one instance per task, in one transaction.
 - `bare CLIENTS FIRST COUNT` / `bare-plan PLAN`: the same work on bare psycopg: for the lifecycle duban's
   own statement per step (the same SQL text), for the plan hand-written SQL.
+- `floor-plan PLAN`: the bare plan issue without its one optional write, the policy copied into each
+  task: the state move and its event only, the least any issue of these tasks writes.
 
 The database comes from DUBAN_DATABASE_URL. Prints one JSON object: seconds, count, CPU seconds.
 """
@@ -145,9 +147,9 @@ def bare_statements() -> list[str]:
 
 def bare_lifecycle(clients: int, first: int, count: int) -> float:
     """The same lifecycle as duban's statements on bare psycopg, a connection per client in autocommit."""
-    from duban.workflow.onestep import policy_text
+    from duban.workflow.onestep import policy_binds
 
-    policy = policy_text()
+    policy = policy_binds()
     statements = bare_statements()
     leads = _leads(first, count)
     dsn = _dsn()
@@ -170,7 +172,7 @@ def bare_lifecycle(clients: int, first: int, count: int) -> float:
                             "actor_label": LABEL,
                             "reason": "",
                             "request_id": None,
-                            "policy": policy,
+                            **policy,
                         },
                     ).fetchall()
                     if not rows or rows[0][0] is None:
@@ -190,10 +192,9 @@ SELECT count(*) FROM task AS t WHERE t.plan_id = %(plan)s AND t.state = 'draft' 
              AND NOT EXISTS (SELECT 1 FROM task_assignment AS o
                              WHERE o.task_id = t.id AND o.role = 'lead' AND o.source = 'office')))
 """
-BARE_PLAN_ISSUE: Final = """
+_PLAN_ISSUE: Final = """
 WITH issued AS (
-  UPDATE task SET state = 'assigned', version = version + 1, issued_at = now(), updated_at = now(),
-         policy = CASE WHEN (policy ->> 'version') IS NULL THEN %(policy)s::jsonb ELSE policy END
+  UPDATE task SET state = 'assigned', version = version + 1, issued_at = now(), updated_at = now(){policy}
   WHERE plan_id = %(plan)s AND state = 'draft' RETURNING id, deadline
 )
 INSERT INTO task_event (task_id, kind, actor_user_id, actor_department_id, actor_label, from_state, to_state,
@@ -202,19 +203,24 @@ SELECT id, 'issue', NULL, NULL, '委员会办公室 / office', 'draft', 'assigne
        CASE WHEN deadline < current_date THEN %(late)s::jsonb ELSE %(data)s::jsonb END, NULL, now()
 FROM issued
 """
+BARE_PLAN_ISSUE: Final = _PLAN_ISSUE.format(
+    policy=",\n         policy_version = COALESCE(policy_version, %(policy_version)s)"
+)
+FLOOR_PLAN_ISSUE: Final = _PLAN_ISSUE.format(policy="")
 
 
-def bare_plan(plan_id: int) -> tuple[float, int]:
-    """issue_plan's work as hand-written SQL on psycopg, one transaction."""
+def bare_plan(plan_id: int, issue: str = BARE_PLAN_ISSUE) -> tuple[float, int]:
+    """issue_plan's work as hand-written SQL on psycopg, one transaction (`issue`: the issuing statement)."""
     from datetime import date
 
+    from bench.policy import keep_policy
     from duban.workflow.policy import bundled_policy
 
-    policy = json.dumps(bundled_policy().snapshot(), ensure_ascii=False)
+    policy = bundled_policy()
     late = {"plan_id": plan_id, "past_deadline": True, "ladder_from": date.today().isoformat()}
     params = {
         "plan": plan_id,
-        "policy": policy,
+        "policy_version": policy.version,
         "late": json.dumps(late),
         "data": json.dumps({"plan_id": plan_id}),
     }
@@ -224,10 +230,12 @@ def bare_plan(plan_id: int) -> tuple[float, int]:
         began = time.perf_counter()
         conn.execute("SET LOCAL jit = off")
         conn.execute("SELECT id FROM plan WHERE id = %(plan)s FOR UPDATE", params)
+        if issue is BARE_PLAN_ISSUE:  # its rules kept first, as issue_plan keeps them
+            keep_policy(conn, policy)
         incomplete = conn.execute(BARE_PLAN_CHECK, params).fetchone()
         if incomplete is None or incomplete[0]:
             raise RuntimeError("the plan has incomplete drafts")
-        cursor = conn.execute(BARE_PLAN_ISSUE, params)
+        cursor = conn.execute(issue, params)
         conn.execute("UPDATE plan SET status = 'issued' WHERE id = %(plan)s", params)
         conn.commit()
         return time.perf_counter() - began, cursor.rowcount
@@ -280,6 +288,7 @@ PLANS: Final[dict[str, Callable[[int], tuple[float, int]]]] = {
     "duban-plan": duban_plan,
     "spiff-plan": spiff_plan,
     "bare-plan": bare_plan,
+    "floor-plan": lambda plan_id: bare_plan(plan_id, FLOOR_PLAN_ISSUE),
 }
 
 

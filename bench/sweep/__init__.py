@@ -159,7 +159,7 @@ def run(ctx: Context) -> list[Result]:
         began = time.perf_counter()
         ctx.log(f"  populating {TASKS:,} tasks in {template.name}")
         load_registry(template.url)
-        counts = populate(template.dsn, today, TASKS, policy.snapshot(), ctx.log)
+        counts = populate(template.dsn, today, TASKS, policy, ctx.log)
         vacuum_analyze(template.dsn)
         built = time.perf_counter() - began
         ctx.log(f"  population ready in {built:.0f} s (VACUUM ANALYZE included)")

@@ -18,14 +18,13 @@ Each task has one lead (two for one task in twenty: 联合牵头) and 0–3 coop
 the registry's party, government and 盟市 bodies; one department in three has a robot webhook besides
 its mail address. 100 plans of 100 measures; one measure in ten carries a recurring report duty
 (monthly or quarterly), and six in seven of those tasks reported on time. Half of the cooperating units
-of tasks due soon have sent their contribution. Issued tasks carry the frozen policy snapshot, as
-duban writes it at issue.
+of tasks due soon have sent their contribution. Issued tasks name the frozen policy version, its rules
+kept once, as duban writes them at issue.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable
 from typing import Final
@@ -33,6 +32,8 @@ from typing import Final
 import psycopg
 
 from bench.pgscratch import TASK_TITLE_SQL
+from bench.policy import keep_policy
+from duban.workflow.policy import EscalationPolicy
 
 PLANS: Final = 100
 MEASURES_PER_PLAN: Final = 100
@@ -70,10 +71,10 @@ _ISSUED: Final = """
 
 TASKS_SQL: Final = f"""
 INSERT INTO task (plan_id, measure_id, parent_id, region_code, title, state, supervision_level,
-                  notice_colour, deadline, original_deadline, deadline_source, deadline_note, policy,
+                  notice_colour, deadline, original_deadline, deadline_source, deadline_note, policy_version,
                   version, issued_at, accepted_at, submitted_at, completed_at, created_at, updated_at)
 SELECT plan_id, measure_id, NULL, region_code, title, state, 'none', NULL, deadline, deadline, 'explicit',
-       NULL, CASE WHEN issued IS NULL THEN '{{}}'::jsonb ELSE %(policy)s::jsonb END,
+       NULL, CASE WHEN issued IS NULL THEN NULL ELSE %(policy_version)s END,
        CASE state WHEN 'draft' THEN 1 WHEN 'assigned' THEN 2 ELSE 3 END,
        issued AT TIME ZONE 'UTC',
        CASE WHEN state IN ('draft', 'assigned') THEN NULL
@@ -160,7 +161,7 @@ def populate(
     dsn: str,
     today: dt.date,
     tasks: int,
-    policy: dict[str, object],
+    policy: EscalationPolicy,
     log: Callable[[str], None] = lambda _: None,
 ) -> dict[str, int]:
     """Write plans, measures, tasks, assignments and reports (the registry must be loaded); row counts."""
@@ -188,7 +189,7 @@ def populate(
                 "measures": measures,
                 "first_measure": first_measure,
                 "first_plan": first_plan,
-                "policy": json.dumps(policy, ensure_ascii=False),
+                "policy_version": keep_policy(conn, policy),
             },
         )
         done(f"{tasks:,} tasks written")

@@ -65,6 +65,17 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
     return False
 
 
+def _for_dialect(dialect: str) -> Any:
+    """Autogenerate's filter: a model constraint or index made for other databases only (`ddl_if`) is not
+    expected on this one."""
+
+    def include(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        rule = getattr(item, "_ddl_if", None)
+        return reflected or rule is None or rule.dialect is None or rule.dialect == dialect
+
+    return include
+
+
 def _run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
@@ -72,6 +83,7 @@ def _run(connection: object) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=_render_item,
+        include_object=_for_dialect(connection.dialect.name),  # type: ignore[attr-defined]
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -23,7 +23,8 @@ from duban.notifications.outbox import (
 )
 from duban.tasks.enums import AssignmentRole, TaskState
 from duban.tasks.models import TaskAssignment, TaskEvent
-from duban.workflow.policy import bundled_policy, freeze_policy, task_t
+from duban.workflow.policy import bundled_policy, task_t
+from duban.workflow.policy_store import freeze_policy
 from duban.workflow.sweep.ladder import SCHEDULER_LABEL
 
 event_t: Final = TaskEvent.__table__  # type: ignore[attr-defined]

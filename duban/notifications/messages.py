@@ -18,6 +18,7 @@ from duban.tasks.models import Department, Plan, TaskAssignment
 from duban.tasks.task_views import lead_name
 from duban.workflow.calendar import WorkingCalendar
 from duban.workflow.policy import LADDER_KINDS, bundled_policy, task_t
+from duban.workflow.policy_store import frozen_rules
 from duban.workflow.sweep import period_label
 
 outbox_t: Final = NotificationOutbox.__table__  # type: ignore[attr-defined]
@@ -49,7 +50,7 @@ CLOSED: Final = (TaskState.completed.value, TaskState.cancelled.value)
 
 def contribution_before() -> sa.ColumnElement[Any]:
     """SQL for the one number of the task's frozen policy a notice shows: when contributions are due."""
-    number = task_t.c.policy[("contribution", "due_before_deadline")].as_integer()
+    number = frozen_rules()[("contribution", "due_before_deadline")].as_integer()
     before: sa.ColumnElement[Any] = sa.case((outbox_t.c.rule == "contribution", number), else_=sa.null())
     return before
 

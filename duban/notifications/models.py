@@ -1,4 +1,4 @@
-"""Tables of the notifications domain: the outbox, policy versions seen, holiday schedules loaded."""
+"""Tables of the notifications domain: the outbox and the holiday schedules loaded."""
 
 from __future__ import annotations
 
@@ -81,18 +81,6 @@ class NotificationOutbox(SQLModel, table=True):
     last_error: str = text_field()
     created_at: dt.datetime = created_at_field()
     sent_at: dt.datetime | None = optional_time_field()
-
-
-class EscalationPolicyVersion(SQLModel, table=True):
-    """A version of the escalation policy that tasks have been frozen with (for the record)."""
-
-    __tablename__ = "escalation_policy_version"
-
-    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    name: str = Field(default="", max_length=256)
-    sha256: str = Field(max_length=64)
-    body: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
-    registered_at: dt.datetime = created_at_field()
 
 
 class CalendarSchedule(SQLModel, table=True):

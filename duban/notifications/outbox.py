@@ -25,7 +25,7 @@ from duban.core import clock
 from duban.core.types import JSONType
 from duban.notifications.calendars import working_calendar
 from duban.notifications.delivery import enqueue_delivery
-from duban.notifications.models import EscalationPolicyVersion, NotificationOutbox, OutboxKind
+from duban.notifications.models import NotificationOutbox, OutboxKind
 from duban.notifications.schedule import office_open
 from duban.tasks.models import Department
 from duban.workflow.calendar import WorkingCalendar
@@ -34,14 +34,13 @@ from duban.workflow.machines import Rung
 from duban.workflow.policy import (
     CHASED_STATES,
     EscalationPolicy,
-    PolicyError,
     Step,
     bundled_policy,
-    freeze_policy,
     frozen_version,
     parse_policy,
     task_t,
 )
+from duban.workflow.policy_store import freeze_policy, snapshot_of
 from duban.workflow.sweep import (
     LadderTarget,
     NoticeQuery,
@@ -56,7 +55,6 @@ log = logging.getLogger("duban.sweep")
 
 outbox_t: Final = NotificationOutbox.__table__  # type: ignore[attr-defined]
 department_t: Final = Department.__table__  # type: ignore[attr-defined]
-policy_t: Final = EscalationPolicyVersion.__table__  # type: ignore[attr-defined]
 LADDER_RULES: Final = frozenset({"deadline", "accept", "report"})
 
 
@@ -218,30 +216,9 @@ def insert_notices(session: Session, due: sa.Select[Any], now: dt.datetime) -> l
     return [InsertedNotice(*row) for row in conn.execute(notice_insert(conn, due, now))]
 
 
-def register_policy(session: Session, policy: EscalationPolicy) -> None:
-    """Record a policy version the first time it is used; one version number never means two rule sets."""
-    conn = session.connection()
-    stored = conn.execute(sa.select(policy_t.c.sha256).where(policy_t.c.version == policy.version)).first()
-    if stored is None:
-        statement = dedupe_insert(conn, policy_t, "version").values(
-            version=policy.version,
-            name=policy.name,
-            sha256=policy.sha256,
-            body=policy.snapshot(),
-            registered_at=clock.now(),
-        )
-        conn.execute(statement)
-    elif stored.sha256 != policy.sha256:
-        raise PolicyError(
-            f"督办升级规则第 {policy.version} 版的内容已改变，修改规则须提高版本号",
-            f"escalation policy version {policy.version} changed content; raise the version number",
-            version=policy.version,
-        )
-
-
 def policies_in_use(session: Session, current: EscalationPolicy) -> dict[int, EscalationPolicy]:
     """The policy versions frozen onto chased tasks (each found as the least one above the last, which the
-    index of migration 0015 answers without reading every task), one snapshot per version."""
+    index of migration 0016 answers without reading every task), the rules kept for each version."""
     conn = session.connection()
     version = frozen_version()
     chased = task_t.c.state.in_(CHASED_STATES)
@@ -255,13 +232,10 @@ def policies_in_use(session: Session, current: EscalationPolicy) -> dict[int, Es
         if v == current.version:
             policies[v] = current
             continue
-        snapshot = conn.execute(sa.select(task_t.c.policy).where(version == v).limit(1)).scalar_one()
         try:
-            policies[v] = parse_policy(snapshot)
+            policies[v] = parse_policy(snapshot_of(conn, v))
         except WorkflowError:
-            log.exception("tasks frozen with policy version %s carry an unreadable snapshot; skipped", v)
-            continue
-        register_policy(session, policies[v])
+            log.exception("tasks frozen with policy version %s have unreadable rules; skipped", v)
     return policies
 
 
@@ -356,7 +330,6 @@ def run_sweep(
         # JIT would compile each rule's large CASE expressions again for every statement of every sweep,
         # seconds that the simple per-row work never wins back; for this transaction only.
         session.connection().exec_driver_sql("SET LOCAL jit = off")
-    register_policy(session, current)
     result = SweepResult(today=today)
     result.frozen = freeze_policy(session, policy=current)
     policies = policies_in_use(session, current)

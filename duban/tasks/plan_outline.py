@@ -190,7 +190,6 @@ def _create_tasks(
                 "original_deadline": deadline,
                 "deadline_source": source,
                 "deadline_note": note,
-                "policy": {},
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,

@@ -195,8 +195,8 @@ _milestone_t = Milestone.__table__  # type: ignore[attr-defined]
 # Built once: the detail is on every action's response; building statements costs more than running them.
 _DETAIL = (
     sa.select(
-        # Named columns: the frozen policy (a JSON document) is not part of the detail.
-        *(column for column in _task_t.c if column.name != "policy"),
+        # Named columns: the frozen policy's version is not part of the detail.
+        *(column for column in _task_t.c if column.name != "policy_version"),
         _plan_t.c.title.label("plan_title"),
         _measure_t.c.body.label("measure_text"),
         _measure_t.c.path.label("measure_path"),

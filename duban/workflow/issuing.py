@@ -25,6 +25,7 @@ from duban.workflow.calendar import WorkingCalendar
 from duban.workflow.errors import ActionForbidden, WorkflowError
 from duban.workflow.machines import Actor
 from duban.workflow.policy import bundled_policy, policy_on_issue
+from duban.workflow.policy_store import register_policy
 from duban.workflow.service import EVENT_COLUMNS, event_t, issue_refusal, plan_t, task_t
 
 measure_t: Final = Measure.__table__  # type: ignore[attr-defined]
@@ -174,6 +175,8 @@ def issue_plan(
         found = past_deadlines(session, plan_id, calendar or WorkingCalendar.from_bundled(), now.date())
         if found:
             raise past_deadline_refusal(found)
+    policy = bundled_policy()
+    register_policy(conn, policy)
     drafts = sa.and_(task_t.c.plan_id == plan_id, task_t.c.state == TaskState.draft.value)
     move = (
         task_t.update()
@@ -183,7 +186,7 @@ def issue_plan(
             version=task_t.c.version + 1,
             issued_at=now,
             updated_at=now,
-            policy=policy_on_issue(sa.literal(bundled_policy().snapshot(), task_t.c.policy.type)),
+            policy_version=policy_on_issue(sa.literal(policy.version, sa.Integer)),
         )
     )
 

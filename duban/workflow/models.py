@@ -1,4 +1,5 @@
-"""Records on a task that are not states: progress reports, contributions, extensions; idempotency keys."""
+"""Records on a task that are not states: progress reports, contributions, extensions; idempotency keys;
+the escalation policy versions tasks are frozen with."""
 
 from __future__ import annotations
 
@@ -82,3 +83,15 @@ class IdempotencyRecord(SQLModel, table=True):
     response_body: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     response_headers: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
     created_at: dt.datetime = created_at_field()
+
+
+class EscalationPolicyVersion(SQLModel, table=True):
+    """A version of the escalation policy, kept once; each task frozen with it names it (policy_version)."""
+
+    __tablename__ = "escalation_policy_version"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    name: str = Field(default="", max_length=256)
+    sha256: str = Field(max_length=64)
+    body: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType, nullable=False)
+    registered_at: dt.datetime = created_at_field()

@@ -32,6 +32,7 @@ from duban.tasks.models import (
     user_from_row,
 )
 from duban.workflow.machines import TASK_TABLES, Actor
+from duban.workflow.models import EscalationPolicyVersion
 from duban.workflow.policy import EscalationPolicy, bundled_policy
 from duban.workflow.service import (
     TIMESTAMP_OF,
@@ -47,6 +48,7 @@ ASSIGNMENT: Final = TaskAssignment.__tablename__
 EVENT: Final = TaskEvent.__tablename__
 UNIT: Final = TaskUnit.__tablename__
 USER: Final = User.__tablename__
+POLICY: Final = EscalationPolicyVersion.__tablename__
 DEPARTMENT_KINDS: Final = ("lead", "cooperating", "other")
 
 
@@ -101,12 +103,20 @@ _ISSUABLE: Final = (
     f"'{LeadSource.office.value}') OR NOT EXISTS (SELECT 1 FROM {UNIT} AS u WHERE u.task_id = t.id AND "
     f"u.role = '{UnitRole.lead.value}' AND u.department_id IS NULL))"
 )
-_NO_COMPLETION_RULES: Final = "t.policy -> 'completion' IS NULL"
-# As `policy_on_issue`: the snapshot, unless a policy is frozen already (a re-issue).
-_FREEZE: Final = (
-    ", policy = CASE WHEN CAST(({task}.policy ->> 'version') AS INTEGER) IS NULL "
-    "THEN CAST(:policy AS JSONB) ELSE {task}.policy END"
+_NO_COMPLETION_RULES: Final = (
+    f"NOT EXISTS (SELECT 1 FROM {POLICY} AS p WHERE p.version = t.policy_version "  # noqa: S608
+    "AND p.body -> 'completion' IS NOT NULL)"
 )
+# As `policy_on_issue`: the version in force, unless one is frozen already (a re-issue); its rules kept
+# first, as `register_policy` keeps them (the foreign key sees a row its own statement inserted).
+_FREEZE: Final = ", policy_version = COALESCE({task}.policy_version, CAST(:policy_version AS INTEGER))"
+_REGISTER: Final = f"""registered AS (
+  INSERT INTO {POLICY} (version, name, sha256, body, registered_at)
+  SELECT CAST(:policy_version AS INTEGER), CAST(:policy_name AS TEXT), CAST(:policy_sha256 AS TEXT),
+         CAST(:policy AS JSONB), CAST(:now AS TIMESTAMPTZ)
+  WHERE NOT EXISTS (SELECT 1 FROM {POLICY} WHERE version = CAST(:policy_version AS INTEGER))
+  ON CONFLICT (version) DO NOTHING
+), """  # noqa: S608
 
 
 def _caller_guard(action: str) -> str:
@@ -158,7 +168,8 @@ def statement_sql(action: str, kinds: tuple[str, ...] | None, versioned: bool, c
         guards.append(_NO_COMPLETION_RULES)
     sets = f"state = '{move.target.value}', version = {TASK}.version + 1, updated_at = :now"
     sets += f", {stamp} = :now" if stamp else ""
-    sets += _FREEZE.format(task=TASK) if move.target is TaskState.assigned else ""
+    freezes = move.target is TaskState.assigned
+    sets += _FREEZE.format(task=TASK) if freezes else ""
     actor = "actor_user_id, actor_department_id, actor_label" if caller else _PARAM_ACTOR
     answer = "SELECT recorded.id, t.state, t.version, t.has_deadline, h.department_id, h.role"
     if caller:
@@ -167,8 +178,9 @@ def statement_sql(action: str, kinds: tuple[str, ...] | None, versioned: bool, c
         answer += " FROM t"
     answer += " LEFT JOIN h ON true LEFT JOIN recorded ON true"
     return f"""\
-WITH {_CALLER if caller else ""}t AS (
-  SELECT id, state, version, deadline IS NOT NULL AS has_deadline, policy FROM {TASK} WHERE id = :task_id
+WITH {_CALLER if caller else ""}{_REGISTER if freezes else ""}t AS (
+  SELECT id, state, version, deadline IS NOT NULL AS has_deadline, policy_version FROM {TASK}
+  WHERE id = :task_id
 ), h AS (
   SELECT department_id, role, source FROM {ASSIGNMENT} WHERE task_id = :task_id
 ), moved AS (
@@ -193,18 +205,25 @@ def _prepared(action: str, kinds: tuple[str, ...] | None, versioned: bool, calle
     return Prepared(sa.text(statement_sql(action, kinds, versioned, caller)).bindparams(now))
 
 
-_POLICY_TEXT: dict[int, tuple[EscalationPolicy, str]] = {}
+_POLICY_BINDS: dict[int, tuple[EscalationPolicy, dict[str, Any]]] = {}
 
 
-def policy_text() -> str:
-    """The policy in force as the JSON text an issue freezes, serialized once per policy (building the
-    snapshot costs more than the rest of the action's Python)."""
+def policy_binds() -> dict[str, Any]:
+    """The policy in force as an issue's statement keeps it (version, name, fingerprint and the rules as
+    JSON text), serialized once per policy (building the snapshot costs more than the rest of the
+    action's Python)."""
     policy = bundled_policy()
-    found = _POLICY_TEXT.get(id(policy))
+    found = _POLICY_BINDS.get(id(policy))
     if found is None or found[0] is not policy:
-        found = (policy, json.dumps(policy.snapshot(), ensure_ascii=False))
-        _POLICY_TEXT.clear()
-        _POLICY_TEXT[id(policy)] = found
+        binds = {
+            "policy": json.dumps(policy.snapshot(), ensure_ascii=False),
+            "policy_version": policy.version,
+            "policy_name": policy.name,
+            "policy_sha256": policy.sha256,
+        }
+        found = (policy, binds)
+        _POLICY_BINDS.clear()
+        _POLICY_BINDS[id(policy)] = found
     return found[1]
 
 
@@ -254,8 +273,9 @@ def statement_params(
         "reason": reason or "",
         "request_id": request_id,
     }
-    if action == "issue":
-        params["policy"] = policy_text()
+    move = MOVES.get(action)
+    if move is not None and move.target is TaskState.assigned:  # the statement freezes the policy
+        params.update(policy_binds())
     return params
 
 

@@ -17,7 +17,6 @@ from typing import Any, Final, Literal
 
 import sqlalchemy as sa
 import yaml
-from sqlmodel import Session
 
 from duban.tasks.enums import TaskState
 from duban.tasks.models import Task
@@ -225,7 +224,7 @@ class EscalationPolicy:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def snapshot(self) -> dict[str, Any]:
-        """What is frozen into task.policy: the rules with their version and fingerprint."""
+        """The rules with their version and fingerprint, as a version's record keeps them."""
         return {**self.to_mapping(), "sha256": self.sha256}
 
 
@@ -373,31 +372,11 @@ def bundled_policy() -> EscalationPolicy:
 
 
 def frozen_version() -> sa.ColumnElement[int]:
-    """SQL for the version frozen into a task (NULL while none is)."""
-    version: sa.ColumnElement[int] = task_t.c.policy["version"].as_integer()
+    """SQL for the version frozen onto a task (NULL while none is)."""
+    version: sa.ColumnElement[int] = task_t.c.policy_version
     return version
 
 
-def policy_on_issue(snapshot: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """SQL for the task's policy as it is issued: `snapshot` unless one is frozen already (a re-issue)."""
-    return sa.case((frozen_version().is_(None), snapshot), else_=task_t.c.policy)
-
-
-def freeze_policy(
-    session: Session, task_ids: Iterable[int] | None = None, policy: EscalationPolicy | None = None
-) -> int:
-    """Freeze the policy in force onto issued tasks that have none yet (these ids, or all); how many."""
-    current = policy or bundled_policy()
-    statement = (
-        task_t.update()
-        .where(task_t.c.state.in_(ISSUED_STATES), frozen_version().is_(None))
-        .values(policy=current.snapshot())
-    )
-    if task_ids is None:
-        return int(session.connection().execute(statement).rowcount or 0)
-    ids = sorted(set(task_ids))
-    frozen = 0
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        frozen += int(session.connection().execute(statement.where(task_t.c.id.in_(chunk))).rowcount or 0)
-    return frozen
+def policy_on_issue(version: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
+    """SQL for the version a task keeps as it is issued: `version` unless one is frozen (a re-issue)."""
+    return sa.func.coalesce(task_t.c.policy_version, version)

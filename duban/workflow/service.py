@@ -34,6 +34,7 @@ from duban.workflow.errors import ActionForbidden, TransitionNotAllowed, Workflo
 from duban.workflow.evidence.completion import check_completion
 from duban.workflow.machines import Actor, TaskRelation, actor_kind, allowed_actions, check_action
 from duban.workflow.policy import bundled_policy, policy_on_issue
+from duban.workflow.policy_store import register_policy
 
 task_t = Task.__table__  # type: ignore[attr-defined]
 assignment_t = TaskAssignment.__table__  # type: ignore[attr-defined]
@@ -199,7 +200,7 @@ def _update_for(target: TaskState) -> sa.Update:
     if stamp:
         values[stamp] = sa.bindparam("now", type_=task_t.c.updated_at.type)
     if target is TaskState.assigned:  # issue and reassign freeze the policy in force, in the same statement
-        values["policy"] = policy_on_issue(sa.bindparam("policy", type_=task_t.c.policy.type))
+        values["policy_version"] = policy_on_issue(sa.bindparam("policy_version", type_=sa.Integer))
     statement: sa.Update = (
         task_t.update()
         .where(task_t.c.id == sa.bindparam("task_id"), task_t.c.version == sa.bindparam("old_version"))
@@ -316,7 +317,8 @@ def apply_action(
         "created_at": now,
     }
     if target is TaskState.assigned:
-        params["policy"] = bundled_policy().snapshot()
+        register_policy(conn, bundled_policy())
+        params["policy_version"] = bundled_policy().version
     statements = _write_for(target, _move_with_event(conn.dialect.name))
     if len(statements) == 2 and statements[0].rowcount(conn, params) != 1:
         _lost_race(session, task_id, actor, expected_version)

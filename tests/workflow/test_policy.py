@@ -11,16 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from duban.notifications.outbox import register_policy
 from duban.tasks.models import Task
 from duban.workflow.machines import Rung
-from duban.workflow.policy import (
-    PolicyError,
-    bundled_policy,
-    freeze_policy,
-    parse_policy,
-    parse_policy_text,
-)
+from duban.workflow.policy import PolicyError, bundled_policy, parse_policy, parse_policy_text
+from duban.workflow.policy_store import freeze_policy, policy_t, register_policy
+from tests.fixtures.policies import freeze_onto
 from tests.notifications.scenario import Scenario, open_scenario
 
 
@@ -115,27 +110,25 @@ def test_freeze_only_touches_issued_tasks_without_a_policy(scene: Scenario) -> N
     issued = scene.task(dt.date(2025, 12, 31), issued="2025-10-15T09:00")
     older = scene.task(dt.date(2025, 12, 31), issued="2025-10-15T09:00")
     old_rules = _policy(version=7, name="旧版")
-    scene.session.execute(
-        sa.update(Task).where(col(Task.id) == older).values(policy=parse_policy(old_rules).snapshot())
-    )
+    freeze_onto(scene.session, older, parse_policy(old_rules))
     assert freeze_policy(scene.session, [draft, issued, older]) == 0  # issuing froze it already
     # a task issued before policies were frozen at issue (or by an older release) has none:
-    scene.session.execute(sa.update(Task).where(col(Task.id) == issued).values(policy={}))
+    freeze_onto(scene.session, issued, None)
     assert freeze_policy(scene.session, [draft, issued, older]) == 1
     assert freeze_policy(scene.session, [issued]) == 0
     rows = scene.session.execute(
-        sa.select(col(Task.id), col(Task.policy)).where(col(Task.id).in_([draft, issued, older]))
+        sa.select(col(Task.id), col(Task.policy_version)).where(col(Task.id).in_([draft, issued, older]))
     ).all()
-    policies: dict[int, dict[str, object]] = {row[0]: row[1] for row in rows}
-    assert policies[draft] == {}
-    assert policies[issued]["version"] == 2
-    assert policies[older]["version"] == 7  # a task keeps the policy it was issued under
+    versions: dict[int, int | None] = {row[0]: row[1] for row in rows}
+    assert versions == {draft: None, issued: 2, older: 7}  # a task keeps the policy it was issued under
+    kept = scene.session.execute(sa.select(policy_t.c.version, policy_t.c.body).order_by(policy_t.c.version))
+    assert [(v, body["version"]) for v, body in kept] == [(2, 2), (7, 7)]  # each version's rules, once
 
 
 def test_a_version_number_never_means_two_rule_sets(scene: Scenario) -> None:
     policy = bundled_policy()
-    register_policy(scene.session, policy)
-    register_policy(scene.session, policy)
+    register_policy(scene.session.connection(), policy)
+    register_policy(scene.session.connection(), policy)
     changed = parse_policy(_policy(catch_up_working_days=3))
     with pytest.raises(PolicyError, match="version 2"):
-        register_policy(scene.session, changed)
+        register_policy(scene.session.connection(), changed)

@@ -64,7 +64,6 @@ def _populate(engine: Engine) -> None:
                 "supervision_level": "none",
                 "deadline": deadlines[i % len(deadlines)],
                 "original_deadline": deadlines[i % len(deadlines)],
-                "policy": {},
                 "version": 3,
                 "issued_at": issued,
                 "accepted_at": issued,

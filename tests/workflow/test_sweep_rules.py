@@ -14,10 +14,11 @@ from duban.core import clock
 from duban.notifications.events import notify_plan_issued, notify_task_event
 from duban.notifications.models import OutboxStatus
 from duban.notifications.outbox import run_sweep
-from duban.tasks.models import Department, Task
+from duban.tasks.models import Department
 from duban.workflow.issuing import issue_plan
 from duban.workflow.policy import bundled_policy, parse_policy
 from duban.workflow.records import add_contribution, add_progress, decide_extension, request_extension
+from tests.fixtures.policies import freeze_onto
 from tests.notifications.scenario import Scenario, at, deliver_at, open_scenario
 
 D = dt.date
@@ -197,11 +198,9 @@ def test_each_task_keeps_the_policy_it_was_issued_under(scene: Scenario) -> None
     data["version"] = bundled_policy().version + 1
     data["deadline"]["ladder"] = [{"after": 2, "step": "urge"}, {"after": 4, "step": "supervise_red"}]
     strict = parse_policy(data)
-    scene.session.execute(
-        sa.update(Task).where(col(Task.id) == old).values(policy=bundled_policy().snapshot())
-    )
+    freeze_onto(scene.session, old, bundled_policy())
     new = scene.task(DEADLINE, issued="2025-09-01T09:00")
-    scene.session.execute(sa.update(Task).where(col(Task.id) == new).values(policy=strict.snapshot()))
+    freeze_onto(scene.session, new, strict)
     for day in ("2025-10-09", "2025-10-10", "2025-10-13"):
         clock.set_now(at(f"{day}T09:00"))
         result = run_sweep(scene.session, policy=strict)

@@ -24,9 +24,13 @@ class Task(SQLModel, table=True):
 
     __table_args__ = (
         sa.Index("ix_task_state_deadline", "state", "deadline"),
-        # The sweep's lookups by frozen policy version and state (migration 0015, PostgreSQL only).
-        sa.Index(
-            "ix_task_policy_version_state", sa.text("CAST(policy ->> 'version' AS INTEGER)"), "state"
+        # The sweep's lookups by frozen policy version and state (migrations 0015, 0016).
+        sa.Index("ix_task_policy_version_state", "policy_version", "state"),
+        # A task names a kept version (migration 0016; SQLite cannot add or drop it in place).
+        sa.ForeignKeyConstraint(
+            ["policy_version"],
+            ["escalation_policy_version.version"],
+            name="fk_task_policy_version_escalation_policy_version",
         ).ddl_if(dialect="postgresql"),
         sa.UniqueConstraint("measure_id", "region_code", name="uq_task_measure_region"),
     )
@@ -48,7 +52,8 @@ class Task(SQLModel, table=True):
     original_deadline: dt.date | None = None
     deadline_source: str | None = Field(default=None, max_length=16)
     deadline_note: str | None = Field(default=None, max_length=256)
-    policy: dict[str, Any] = json_dict_field()
+    # The escalation policy frozen at issue, kept once per version (NULL while none is).
+    policy_version: int | None = None
     version: int = Field(default=1)
     issued_at: dt.datetime | None = optional_time_field()
     accepted_at: dt.datetime | None = optional_time_field()

@@ -14,6 +14,7 @@ from duban.workflow.errors import WorkflowError
 from duban.workflow.evidence.models import ContributionWaiver, EvidenceFile, EvidenceLink
 from duban.workflow.models import ReportKind, TaskReport
 from duban.workflow.policy import CompletionRules, parse_completion
+from duban.workflow.policy_store import frozen_rules
 
 if TYPE_CHECKING:  # the service calls this module on `submit`
     from duban.workflow.service import TaskHeader
@@ -45,7 +46,8 @@ class Missing:
 
 def rules_of(session: Unit, task_id: int) -> CompletionRules | None:
     """The completion rules frozen onto the task (None: its policy has none)."""
-    policy = session.connection().execute(sa.select(task_t.c.policy).where(task_t.c.id == task_id)).scalar()
+    query = sa.select(frozen_rules()).where(task_t.c.id == task_id)
+    policy = session.connection().execute(query).scalar()
     if not isinstance(policy, dict) or "completion" not in policy:
         return None
     return parse_completion(policy["completion"])

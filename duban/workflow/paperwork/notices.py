@@ -30,6 +30,7 @@ from duban.workflow.paperwork.model import (
 )
 from duban.workflow.paperwork.serials import issue_serials, notice_subject
 from duban.workflow.policy import bundled_policy
+from duban.workflow.policy_store import names_of
 
 event_t: Final = TaskEvent.__table__  # type: ignore[attr-defined]
 department_t: Final = Department.__table__  # type: ignore[attr-defined]
@@ -142,6 +143,7 @@ def notice_facts(
         "notice",
         {notice_subject(events[t.id][0]): _local_day(events[t.id][2]).year for t in ordered if t.id},
     )
+    names = names_of(session.connection(), (t.policy_version for t in ordered))
     facts = []
     for task in ordered:
         assert task.id is not None
@@ -161,7 +163,7 @@ def notice_facts(
                 colour=found_colour,
                 event_id=event_id,
                 issued_on=_local_day(at),
-                policy_name=str((task.policy or {}).get("name") or bundled_policy().name),
+                policy_name=names.get(task.policy_version or 0) or bundled_policy().name,
                 serial_year=serials[notice_subject(event_id)].year,
                 number=serials[notice_subject(event_id)].number,
             )

@@ -16,10 +16,11 @@ from duban.core.filestore import LocalFileStore
 from duban.tasks.enums import TaskState
 from duban.workflow.evidence.completion import CompletionIncomplete
 from duban.workflow.evidence.files import Limits, remove_orphans, upload
-from duban.workflow.policy import CompletionRules, EscalationPolicy, bundled_policy, parse_policy, task_t
+from duban.workflow.policy import CompletionRules, EscalationPolicy, bundled_policy, parse_policy
 from duban.workflow.records import add_contribution, add_progress
 from duban.workflow.service import apply_action
 from tests.fixtures.evidence import pdf_bytes, require_completion
+from tests.fixtures.policies import freeze_onto
 from tests.fixtures.tasks import TaskWorld
 
 LIMITS = Limits(1 << 20, 1 << 22)
@@ -108,9 +109,7 @@ def test_the_bundled_policy_asks_for_everything_and_bare_tasks_are_refused(world
 
 def test_a_task_frozen_without_completion_rules_submits_as_before(world: TaskWorld) -> None:
     task = world.task_in(TaskState.in_progress)
-    world.session.connection().execute(
-        task_t.update().where(task_t.c.id == task).values(policy=_version_one().snapshot())
-    )
+    freeze_onto(world.session, task, _version_one())
     assert apply_action(world.session, task, "submit", world.actor("lead")).to_state is TaskState.submitted
 
 
