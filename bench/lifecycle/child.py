@@ -9,8 +9,8 @@
   `issue_plan` and its commit; SpiffWorkflow one instance per task, in one transaction.
 - `bare CLIENTS FIRST COUNT` / `bare-plan PLAN`: the same work on bare psycopg: for the lifecycle duban's
   own statement per step (the same SQL text), for the plan hand-written SQL.
-- `floor-plan PLAN`: the bare plan issue without its one optional write, the policy copied into each
-  task: the state move and its event only, the least any issue of these tasks writes.
+- `floor-plan PLAN`: the bare plan issue without the policy (its rules kept, its version named on each
+  task): the state move and its event only, the least any issue of these tasks writes.
 
 The database comes from DUBAN_DATABASE_URL. Prints one JSON object: seconds, count, CPU seconds.
 """

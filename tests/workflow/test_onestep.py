@@ -27,7 +27,7 @@ from duban.workflow.evidence.completion import CompletionIncomplete
 from duban.workflow.machines import TASK_TABLES, Actor
 from duban.workflow.onestep import MOVES, take_action
 from duban.workflow.policy import bundled_policy
-from duban.workflow.policy_store import frozen_rules
+from duban.workflow.policy_store import frozen_rules, policy_t
 from duban.workflow.service import IssueRefused, StaleVersion, apply_action
 from tests.conftest import database_url_for
 from tests.fixtures.evidence import ready_to_submit
@@ -125,6 +125,21 @@ def test_issue_freezes_the_policy_in_force(world: TaskWorld) -> None:
     take_action(world.session, task_id, "issue", world.actor("office"), expected_version=1)
     frozen = world.session.connection().execute(sa.select(frozen_rules()).where(task_t.c.id == task_id))
     assert frozen.scalar() == bundled_policy().snapshot()
+
+
+def test_issue_keeps_a_new_versions_rules_once(world: TaskWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A version no task has named yet: the issue keeps its rules (inside its one statement on PostgreSQL).
+    newer = dataclasses.replace(bundled_policy(), version=99, name="督办升级规则（第 99 版）")
+    for module in ("duban.workflow.onestep", "duban.workflow.service"):
+        monkeypatch.setattr(f"{module}.bundled_policy", lambda: newer)
+    first, second = world.task_in(TaskState.draft), world.task_in(TaskState.draft)
+    for task_id in (first, second):
+        take_action(world.session, task_id, "issue", world.actor("office"), expected_version=1)
+    conn = world.session.connection()
+    kept = conn.execute(sa.select(policy_t.c.name, policy_t.c.body).where(policy_t.c.version == 99)).all()
+    assert [tuple(row) for row in kept] == [("督办升级规则（第 99 版）", newer.snapshot())]
+    named = conn.execute(sa.select(task_t.c.policy_version).where(task_t.c.id.in_([first, second])))
+    assert named.scalars().all() == [99, 99]
 
 
 def test_refusals_answer_as_before_and_change_nothing(world: TaskWorld) -> None:
