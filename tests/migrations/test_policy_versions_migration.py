@@ -147,3 +147,42 @@ def test_the_sweep_lookups_can_use_the_index(postgres_url: str) -> None:
                 assert INDEX in plan
     finally:
         engine.dispose()
+
+
+def _estimate(conn: sa.Connection, statement: Any) -> int:
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    top = str(conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).first()[0])  # type: ignore[index]
+    return int(top.split(" rows=")[1].split()[0])
+
+
+def test_0017_tells_the_planner_that_tasks_without_a_version_are_drafts(postgres_url: str) -> None:
+    freeze = sa.select(task_t.c.id).where(task_t.c.state.in_(ISSUED_STATES), frozen_version().is_(None))
+    engine = build_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO escalation_policy_version (version, name, sha256, body, registered_at) "
+                "VALUES (2, 'v2', 'x', '{}', now())"
+            )
+            plan = conn.exec_driver_sql(
+                "INSERT INTO plan (key, title, title_inferred, script, content_hash, revision, status, "
+                "source_text, warnings, created_at, updated_at) VALUES ('p', '方案', false, 'simplified', "
+                "'h', 1, 'issued', '', '[]', now(), now()) RETURNING id"
+            ).scalar_one()
+            conn.exec_driver_sql(  # one draft (no version) in ten, the rest issued under version 2
+                "INSERT INTO task (plan_id, region_code, title, state, supervision_level, policy_version, "
+                "version, created_at, updated_at) SELECT %(plan)s, i::text, '任务', "
+                "CASE WHEN i %% 10 = 0 THEN 'draft' ELSE 'in_progress' END, 'none', "
+                "CASE WHEN i %% 10 = 0 THEN NULL ELSE 2 END, 1, now(), now() FROM generate_series(1, 20000) i",
+                {"plan": plan},
+            )
+            conn.exec_driver_sql("ANALYZE task")
+        with engine.connect() as conn:
+            assert _estimate(conn, freeze) <= 10
+        migrations.downgrade(postgres_url, "0016")
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE task")
+        with engine.connect() as conn:
+            assert _estimate(conn, freeze) > 1000  # without them: the drafts' share × the issued share
+    finally:
+        engine.dispose()
